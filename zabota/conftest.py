@@ -1,0 +1,98 @@
+"""Shared personas for tests, built through the real actions.
+
+The demo-like world: store "demo" with two groups —
+- "Support": lead Lena, agent Anna (members see unassigned tickets);
+- "Returns": lead Lena too, agent Piotr (only the lead sees unassigned tickets);
+admin Ada sees everything; customer Maria writes to Support, customer Ivan to Returns.
+"""
+
+from dataclasses import dataclass
+
+import pytest
+from django.test import override_settings
+
+from zabota.accounts.constants import Role
+from zabota.accounts.models import Group, User
+from zabota.commerce.models import Store
+from zabota.customers.actions import do_create_customer
+from zabota.customers.models import Customer
+from zabota.tickets.actions import do_create_ticket
+from zabota.tickets.models import Ticket
+
+IMMEDIATE_TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
+def _immediate_tasks():
+    """Tasks run inline in tests unless a test asks for a real backend."""
+    with override_settings(TASKS=IMMEDIATE_TASKS):
+        yield
+
+
+@dataclass
+class World:
+    store: Store
+    support: Group
+    returns: Group
+    ada: User  # admin
+    lena: User  # lead of both groups
+    anna: User  # agent in Support
+    piotr: User  # agent in Returns
+    maria: Customer
+    ivan: Customer
+    maria_ticket: Ticket  # Support, unassigned
+    ivan_ticket: Ticket  # Returns, unassigned
+
+    def password(self) -> str:
+        return "correct horse battery"
+
+
+PASSWORD = "correct horse battery"
+
+
+def make_user(email: str, name: str, role: str = Role.AGENT) -> User:
+    return User.objects.create_user(email, PASSWORD, name=name, role=role, languages=["en"])
+
+
+@pytest.fixture
+def world(db) -> World:
+    ada = make_user("ada@example.com", "Ada Admin", Role.ADMIN)
+    lena = make_user("lena@example.com", "Lena Lead", Role.LEAD)
+    anna = make_user("anna@example.com", "Anna Agent")
+    piotr = make_user("piotr@example.com", "Piotr Nowak")
+    store = Store.objects.create(slug="demo", name="Demo Store", email="support@store.example")
+    support = Group.objects.create(store=store, name="Support", lead=lena)
+    support.members.add(anna)
+    returns = Group.objects.create(
+        store=store, name="Returns", lead=lena, members_see_unassigned=False
+    )
+    returns.members.add(piotr)
+    store.default_group = support
+    store.save()
+    maria = do_create_customer(
+        first_name="Maria",
+        last_name="Kowalska",
+        identities=[("email", "maria@example.pl")],
+        actor=None,
+    )
+    ivan = do_create_customer(
+        first_name="Ivan", last_name="Petrov", identities=[("email", "ivan@example.ru")], actor=None
+    )
+    maria_ticket = do_create_ticket(
+        store=store,
+        customer=maria,
+        subject="Where is my parcel?",
+        body_text="Ordered a week ago.",
+        actor=None,
+    )
+    ivan_ticket = do_create_ticket(
+        store=store,
+        customer=ivan,
+        subject="Return of a jacket",
+        body_text="The jacket is too small.",
+        group=returns,
+        actor=None,
+    )
+    return World(
+        store, support, returns, ada, lena, anna, piotr, maria, ivan, maria_ticket, ivan_ticket
+    )

@@ -1,0 +1,121 @@
+"""Domain events: published after commit through the persisted outbox, dispatched to listeners.
+
+Listeners are registered explicitly with :func:`listener` (no Django signals) and receive the
+event's type and its payload of ids. A listener must be idempotent: an event may be delivered
+again after a crash.
+"""
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from zabota.core.event_types import EVENT_TYPES
+from zabota.core.models import OutboxEvent
+
+logger = logging.getLogger(__name__)
+
+Listener = Callable[[str, dict[str, Any]], None]
+_listeners: dict[str, list[Listener]] = {}
+
+# After this many failed attempts an event is marked failed and left for an admin to retry.
+MAX_ATTEMPTS = 8
+
+
+def listener(*event_types: str) -> Callable[[Listener], Listener]:
+    """Register the decorated function for the given event types (``"*"`` for all)."""
+
+    def register(fn: Listener) -> Listener:
+        for event_type in event_types:
+            if event_type != "*" and event_type not in EVENT_TYPES:
+                raise ValueError(f"Unknown event type {event_type!r}")
+            bucket = _listeners.setdefault(event_type, [])
+            if fn not in bucket:
+                bucket.append(fn)
+        return fn
+
+    return register
+
+
+def unregister(fn: Listener) -> None:
+    for bucket in _listeners.values():
+        if fn in bucket:
+            bucket.remove(fn)
+
+
+def listeners_for(event_type: str) -> list[Listener]:
+    return [*_listeners.get(event_type, []), *_listeners.get("*", [])]
+
+
+def listener_name(fn: Listener) -> str:
+    return f"{fn.__module__}.{fn.__qualname__}"
+
+
+def publish_on_commit(event_type: str, **payload: Any) -> OutboxEvent:
+    """Persist the event in the current transaction and dispatch it once that commits."""
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"Unknown event type {event_type!r}")
+    event = OutboxEvent.objects.create(type=event_type, payload=payload)
+    transaction.on_commit(lambda: _enqueue_dispatch(event.pk))
+    return event
+
+
+def _enqueue_dispatch(event_id: int) -> None:
+    from zabota.core.tasks import dispatch_event
+
+    try:
+        dispatch_event.enqueue(event_id)
+    except Exception:
+        # The event is persisted; the worker's sweep delivers it later.
+        logger.exception("Could not enqueue dispatch of outbox event %s", event_id)
+
+
+def dispatch(event_id: int) -> bool:
+    """Run the listeners that have not yet handled this event. Returns True when all succeeded."""
+    with transaction.atomic():
+        event = OutboxEvent.objects.select_for_update().filter(pk=event_id).first()
+        if event is None or event.dispatched_at is not None:
+            return True
+        event.attempts += 1
+        event.save(update_fields=["attempts"])
+    done = set(event.done_listeners)
+    errors = []
+    for fn in listeners_for(event.type):
+        name = listener_name(fn)
+        if name in done:
+            continue
+        try:
+            with transaction.atomic():
+                fn(event.type, event.payload)
+        except Exception as exc:
+            logger.exception("Listener %s failed on event %s", name, event.pk)
+            errors.append(f"{name}: {exc!r}")
+        else:
+            done.add(name)
+    event.done_listeners = sorted(done)
+    if errors:
+        event.last_error = "\n".join(errors)
+        event.failed = event.attempts >= MAX_ATTEMPTS
+    else:
+        event.dispatched_at = timezone.now()
+        event.last_error = ""
+    event.save(update_fields=["done_listeners", "last_error", "failed", "dispatched_at"])
+    return not errors
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff: 2 s, 4 s, 8 s … capped at 10 minutes."""
+    return timedelta(seconds=min(2**attempts, 600))
+
+
+def pending_events(older_than: timedelta = timedelta(seconds=30)) -> list[int]:
+    """Events that missed their after-commit dispatch (a crash, a lost task) and are due again."""
+    cutoff = timezone.now() - older_than
+    return list(
+        OutboxEvent.objects.filter(dispatched_at__isnull=True, failed=False, created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:500]
+    )

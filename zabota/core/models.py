@@ -1,0 +1,55 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class TimestampedModel(models.Model):
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class OutboxEvent(models.Model):
+    """A domain event written in the same transaction as the change it describes.
+
+    Dispatch happens after commit; a crash between commit and dispatch leaves the row
+    undispatched, and the worker's sweep picks it up. Listeners that already ran for an
+    event are recorded in ``done_listeners`` so a retry runs only the ones that failed.
+    """
+
+    type = models.CharField(_("type"), max_length=64)
+    payload = models.JSONField(_("payload"), default=dict)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    dispatched_at = models.DateTimeField(_("dispatched"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    done_listeners = models.JSONField(_("listeners done"), default=list)
+    last_error = models.TextField(_("last error"), blank=True)
+    failed = models.BooleanField(_("failed"), default=False)
+
+    class Meta:
+        verbose_name = _("outbox event")
+        verbose_name_plural = _("outbox events")
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="outbox_pending_idx",
+                condition=models.Q(dispatched_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} #{self.pk}"
+
+
+class WorkerHeartbeat(models.Model):
+    """Last sign of life of a worker process; the health endpoint reads it."""
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    hostname = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.worker_id

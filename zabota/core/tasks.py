@@ -1,0 +1,18 @@
+from django.tasks import task
+from django.utils import timezone
+
+from zabota.core import events
+from zabota.core.models import OutboxEvent
+
+
+@task()
+def dispatch_event(event_id: int) -> bool:
+    """Deliver one outbox event; on failure re-enqueue with backoff until MAX_ATTEMPTS."""
+    ok = events.dispatch(event_id)
+    if not ok:
+        event = OutboxEvent.objects.get(pk=event_id)
+        if not event.failed:
+            dispatch_event.using(
+                run_after=timezone.now() + events.retry_delay(event.attempts)
+            ).enqueue(event_id)
+    return ok

@@ -1,0 +1,26 @@
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class CustomerErrorCode(models.TextChoices):
+    NOT_FOUND = "not_found", _("Not found.")
+    # Value does not parse as the identity kind (e-mail, E.164 phone, network:handle).
+    INVALID_IDENTITY = "invalid_identity", _("Invalid identity: %(detail)s")
+    # Identities are unique per kind and value across the installation: merge instead.
+    IDENTITY_TAKEN = "identity_taken", _("Already belongs to another customer: %(identity)s")
+    MERGE_SELF = "merge_self", _("A customer cannot be merged into themselves.")
+    ALREADY_MERGED = "already_merged", _("This customer was already merged into another one.")
+    PERMISSION_DENIED = "permission_denied", _("Only leads and admins merge customers.")
+
+
+class CustomerError(Exception):
+    def __init__(self, code: CustomerErrorCode, **params: Any) -> None:
+        self.code = code
+        self.params = params
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        return str(self.code.label) % self.params if self.params else str(self.code.label)
