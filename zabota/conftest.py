@@ -24,8 +24,11 @@ IMMEDIATE_TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.Immed
 
 @pytest.fixture(autouse=True)
 def _immediate_tasks():
-    """Tasks run inline in tests unless a test asks for a real backend."""
-    with override_settings(TASKS=IMMEDIATE_TASKS):
+    """Tasks run inline in tests unless a test asks for a real backend; fast password hashing."""
+    with override_settings(
+        TASKS=IMMEDIATE_TASKS,
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+    ):
         yield
 
 
@@ -47,7 +50,7 @@ class World:
         return "correct horse battery"
 
 
-PASSWORD = "correct horse battery"
+PASSWORD = "correct horse battery"  # noqa: S105 - test-only credential
 
 
 def make_user(email: str, name: str, role: str = Role.AGENT) -> User:

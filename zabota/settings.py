@@ -107,7 +107,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "zabota.sqlite3",
+            "NAME": str(VAR_DIR / "zabota.sqlite3"),
             "OPTIONS": {
                 # WAL lets the web server read while the worker writes; IMMEDIATE avoids
                 # "database is locked" upgrades from read to write inside transactions.
@@ -118,9 +118,6 @@ else:
             },
         }
     }
-# The test database for SQLite is a file so that the live server threads and the test share it.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -172,6 +169,7 @@ REDIS_URL = os.environ.get("REDIS_URL")
 if REDIS_URL:
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
     RQ_QUEUES = {"default": {"URL": REDIS_URL}}
+    INSTALLED_APPS.append("django_rq")
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }

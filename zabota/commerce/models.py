@@ -1,4 +1,5 @@
 from datetime import timedelta
+from typing import Any
 from zoneinfo import available_timezones
 
 from django.conf import settings
@@ -48,3 +49,14 @@ class Store(TimestampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Never write ticket_seq from a possibly stale instance (admin form, old copy):
+        only ``tickets.actions`` advances it, with an atomic UPDATE."""
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "ticket_seq"
+            ]
+        super().save(*args, **kwargs)

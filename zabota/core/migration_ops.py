@@ -6,7 +6,7 @@ from django.db.migrations.operations.base import Operation
 
 
 class VendorSQL(Operation):
-    """Run ``sql[vendor]`` forwards and ``reverse_sql[vendor]`` backwards; other vendors: nothing."""
+    """Run ``sql[vendor]`` forwards, ``reverse_sql[vendor]`` backwards; other vendors: nothing."""
 
     reversible = True
     reduces_to_sql = True

@@ -2,6 +2,8 @@
 
 import re
 
+import phonenumbers
+
 from zabota.customers.constants import IdentityKind
 
 _PHONE_JUNK = re.compile(r"[\s().\-/]")
@@ -19,18 +21,21 @@ def normalize_email(value: str) -> str:
     return f"{local}@{domain.encode('idna').decode('ascii')}"
 
 
-def normalize_phone(value: str, default_country_code: str = "") -> str:
-    """E.164: a plus and 8–15 digits. ``00`` becomes ``+``; a national number needs a country code."""
-    digits = _PHONE_JUNK.sub("", value.strip())
-    if digits.startswith("00"):
-        digits = "+" + digits[2:]
-    if not digits.startswith("+"):
-        if not default_country_code:
-            raise InvalidIdentity(f"Phone number needs a country code: {value!r}")
-        digits = "+" + default_country_code.lstrip("+") + digits.lstrip("0")
-    if not re.fullmatch(r"\+[1-9]\d{7,14}", digits):
+def normalize_phone(value: str, region: str = "") -> str:
+    """E.164 (+48601234567). ``00`` means ``+``; a national number needs the region (``"HU"``),
+    whose trunk prefix (06 in Hungary, 8 in Russia) is dropped by libphonenumber's rules."""
+    raw = _PHONE_JUNK.sub("", value.strip())
+    if raw.startswith("00"):
+        raw = "+" + raw[2:]
+    if not raw.startswith("+") and not region:
+        raise InvalidIdentity(f"Phone number needs a country code: {value!r}")
+    try:
+        parsed = phonenumbers.parse(raw, region.upper() or None)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidIdentity(f"Not a phone number: {value!r}") from exc
+    if not phonenumbers.is_possible_number(parsed):
         raise InvalidIdentity(f"Not a phone number: {value!r}")
-    return digits
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def normalize_identity(kind: str, value: str) -> str:

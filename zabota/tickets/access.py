@@ -16,7 +16,7 @@ from zabota.tickets.error_codes import TicketError, TicketErrorCode
 from zabota.tickets.models import Macro, Tag, Ticket
 
 
-def _group_ids(user: User) -> tuple[list[int], list[int]]:
+def _group_ids(user: User) -> tuple[list[int], list[tuple[int, bool]]]:
     """(ids of groups the user leads, ids of groups the user is a member of); cached per object."""
     cached = getattr(user, "_zabota_group_ids", None)
     if cached is None:
@@ -61,6 +61,19 @@ def access_ticket_by_id(user: User, ticket_id: int) -> Ticket:
         visible_tickets(user)
         .select_related("store", "customer", "assignee", "group", "merged_into")
         .filter(pk=ticket_id)
+        .first()
+    )
+    if ticket is None:
+        raise TicketError(TicketErrorCode.NOT_FOUND)
+    return ticket
+
+
+def access_ticket_by_number(user: User, store_id: int, number: int) -> Ticket:
+    """A ticket by the number customers and agents quote ("#42"), within one store."""
+    ticket = (
+        visible_tickets(user)
+        .select_related("store", "customer", "assignee", "group", "merged_into")
+        .filter(store_id=store_id, number=number)
         .first()
     )
     if ticket is None:

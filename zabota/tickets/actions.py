@@ -1,4 +1,4 @@
-"""State changes of tickets. ``do_*`` trusts its arguments; ``check_*`` validates, then calls ``do_*``.
+"""State changes of tickets. ``do_*`` trusts its arguments; ``check_*`` validates, calls ``do_*``.
 
 Every ``do_*`` locks the ticket row, bumps its version, writes the timeline row and publishes
 the event in one transaction.
@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from zabota.accounts.models import Group, User
@@ -191,6 +191,75 @@ def do_create_ticket(
     return ticket
 
 
+def check_create_ticket(
+    *,
+    store: Store,
+    customer: Customer,
+    subject: str,
+    body_text: str,
+    body_html: str = "",
+    channel: str = Channel.API,
+    priority: int = Priority.NORMAL,
+    language: str = "",
+    group: Group | None = None,
+    assignee: User | None = None,
+    tags: Sequence[Tag] = (),
+    attachments: Sequence[NewAttachment] = (),
+    from_agent: bool = False,
+    actor: User,
+) -> Ticket:
+    """A ticket opened by a team member (API, agent UI), not by a channel. An explicit group
+    must belong to the store and an assignee to the group, and the actor must be allowed to
+    give the ticket to them; without either, the ticket lands in the store's default group."""
+    if priority not in Priority.values:
+        raise TicketError(TicketErrorCode.INVALID_PRIORITY, priority=priority)
+    if any(tag.store_id != store.pk for tag in tags):
+        raise TicketError(TicketErrorCode.TAG_OTHER_STORE)
+    if group is not None and group.store_id != store.pk:
+        raise TicketError(TicketErrorCode.GROUP_OTHER_STORE)
+    if assignee is not None:
+        if not assignee.is_active:
+            raise TicketError(TicketErrorCode.ASSIGNEE_INACTIVE)
+        if group is None:
+            group = _group_of_in_store(assignee, store)
+        if group is None or not access.is_in_group(assignee, group):
+            raise TicketError(TicketErrorCode.ASSIGNEE_NOT_IN_GROUP)
+    if (group is not None or assignee is not None) and not access.can_assign(
+        actor, assignee=assignee, group=group
+    ):
+        raise TicketError(TicketErrorCode.ASSIGN_NOT_ALLOWED)
+    check_attachment_size(attachments)
+    return do_create_ticket(
+        store=store,
+        customer=customer,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        channel=channel,
+        priority=priority,
+        language=language,
+        group=group,
+        assignee=assignee,
+        tags=tags,
+        attachments=attachments,
+        from_agent=from_agent,
+        actor=actor,
+    )
+
+
+def _group_of_in_store(user: User, store: Store) -> Group | None:
+    """The store's default group if the user is in it, else the user's first group there."""
+    default = store.default_group
+    if default is not None and access.is_in_group(user, default):
+        return default
+    return (
+        Group.objects.filter(store=store)
+        .filter(Q(members=user) | Q(lead=user))
+        .order_by("pk")
+        .first()
+    )
+
+
 def do_add_customer_message(
     ticket: Ticket,
     *,
@@ -326,6 +395,57 @@ def do_add_reply(
     return message
 
 
+# Where an agent's reply may leave the ticket: waiting on the customer, waiting on their
+# confirmation of a proposed solution, or still open on the team's side.
+REPLY_THEN_STATUSES = (Status.PENDING, Status.AWAITING_CONFIRMATION, Status.OPEN)
+
+
+def check_add_reply(
+    ticket: Ticket,
+    *,
+    body_text: str,
+    body_html: str = "",
+    then_status: str = Status.PENDING,
+    attachments: Sequence[NewAttachment] = (),
+    macro_id: int | None = None,
+    seen_version: int | None = None,
+    actor: User,
+) -> Message:
+    """Refuse replies to merged tickets, unknown follow-up statuses and oversized files; with
+    ``seen_version`` (the version the agent had on screen) refuse a reply written against an
+    older ticket (COLLISION), so that the agent first sees what changed and then confirms."""
+    if ticket.merged_into_id is not None:
+        raise TicketError(TicketErrorCode.MERGED)
+    if then_status not in REPLY_THEN_STATUSES:
+        raise TicketError(TicketErrorCode.INVALID_STATUS, status=then_status)
+    check_attachment_size(attachments)
+    if seen_version is not None and ticket.version > seen_version:
+        raise TicketError(TicketErrorCode.COLLISION)
+    return do_add_reply(
+        ticket,
+        body_text=body_text,
+        body_html=body_html,
+        then_status=then_status,
+        attachments=attachments,
+        macro_id=macro_id,
+        actor=actor,
+    )
+
+
+def check_add_note(
+    ticket: Ticket,
+    *,
+    body_text: str,
+    attachments: Sequence[NewAttachment] = (),
+    actor: User,
+) -> Message:
+    """Notes never reach the customer, so a changed ticket is no reason to stop one."""
+    if ticket.merged_into_id is not None:
+        raise TicketError(TicketErrorCode.MERGED)
+    check_attachment_size(attachments)
+    return do_add_note(ticket, body_text=body_text, attachments=attachments, actor=actor)
+
+
 def do_add_note(
     ticket: Ticket,
     *,
@@ -414,12 +534,20 @@ def _change_status(
 
 
 def do_change_status(
-    ticket: Ticket, *, status: str, actor: User | None, actor_label: str = "", reason: str = ""
+    ticket: Ticket,
+    *,
+    status: str,
+    actor: User | None,
+    actor_label: str = "",
+    reason: str = "",
+    at: datetime | None = None,
 ) -> Ticket:
     with transaction.atomic():
         ticket = _locked(ticket)
         if ticket.status != status:
-            _change_status(ticket, status, actor=actor, actor_label=actor_label, reason=reason)
+            _change_status(
+                ticket, status, actor=actor, actor_label=actor_label, at=at, reason=reason
+            )
     return ticket
 
 
@@ -440,13 +568,18 @@ def check_change_status(ticket: Ticket, *, status: str, actor: User) -> Ticket:
     return do_change_status(ticket, status=status, actor=actor)
 
 
-def do_confirm_solution(ticket: Ticket, *, actor: User | None, via: str) -> Ticket:
-    """The customer accepted the proposed solution (``via``: reply, link, agent_on_behalf, timeout)."""
+def do_confirm_solution(
+    ticket: Ticket, *, actor: User | None, via: str, at: datetime | None = None
+) -> Ticket:
+    """The customer accepted the proposed solution.
+
+    ``via``: reply, link, agent_on_behalf or timeout.
+    """
     with transaction.atomic():
         ticket = _locked(ticket)
         if ticket.status == Status.AWAITING_CONFIRMATION:
             label = "" if actor else ("system" if via == "timeout" else "customer")
-            _change_status(ticket, Status.SOLVED, actor=actor, actor_label=label, reason=via)
+            _change_status(ticket, Status.SOLVED, actor=actor, actor_label=label, at=at, reason=via)
     return ticket
 
 
@@ -473,7 +606,12 @@ def do_confirm_overdue_solutions(*, now: datetime | None = None) -> int:
 
 
 def do_change_priority(
-    ticket: Ticket, *, priority: int, actor: User | None, actor_label: str = ""
+    ticket: Ticket,
+    *,
+    priority: int,
+    actor: User | None,
+    actor_label: str = "",
+    at: datetime | None = None,
 ) -> Ticket:
     with transaction.atomic():
         ticket = _locked(ticket)
@@ -487,6 +625,7 @@ def do_change_priority(
             actor=actor,
             actor_label=actor_label,
             data={"old": old, "new": priority},
+            at=at,
             update_fields=["priority"],
         )
         publish_on_commit(
@@ -512,6 +651,7 @@ def do_assign(
     group: Group | None,
     actor: User | None,
     actor_label: str = "",
+    at: datetime | None = None,
 ) -> Ticket:
     with transaction.atomic():
         ticket = _locked(ticket)
@@ -540,6 +680,7 @@ def do_assign(
             actor=actor,
             actor_label=actor_label,
             data=data,
+            at=at,
             update_fields=fields,
         )
         publish_on_commit(
@@ -577,6 +718,7 @@ def do_change_tags(
     remove: Iterable[Tag] = (),
     actor: User | None,
     actor_label: str = "",
+    at: datetime | None = None,
 ) -> Ticket:
     with transaction.atomic():
         ticket = _locked(ticket)
@@ -588,7 +730,7 @@ def do_change_tags(
         ticket.tags.add(*to_add)
         ticket.tags.remove(*to_remove)
         data = {"added": [t.name for t in to_add], "removed": [t.name for t in to_remove]}
-        _record(ticket, EventKind.TAGS, actor=actor, actor_label=actor_label, data=data)
+        _record(ticket, EventKind.TAGS, actor=actor, actor_label=actor_label, data=data, at=at)
         publish_on_commit(
             event_types.TICKET_TAGS_CHANGED,
             ticket_id=ticket.pk,
@@ -616,7 +758,9 @@ def get_or_create_tag(store: Store, name: str) -> Tag:
     return tag
 
 
-def do_merge_tickets(source: Ticket, target: Ticket, *, actor: User | None) -> Ticket:
+def do_merge_tickets(
+    source: Ticket, target: Ticket, *, actor: User | None, at: datetime | None = None
+) -> Ticket:
     """Move every message of ``source`` into ``target``; ``source`` is closed and points there."""
     with transaction.atomic():
         # Lock in id order so that two opposite merges cannot deadlock.
@@ -644,6 +788,7 @@ def do_merge_tickets(source: Ticket, target: Ticket, *, actor: User | None) -> T
             EventKind.MERGED_IN,
             actor=actor,
             data={"ticket_id": source.pk, "number": source.number, "messages": moved},
+            at=at,
             update_fields=["message_count", "last_activity_at", "last_customer_message_at"],
         )
         source.merged_into = target
@@ -653,10 +798,11 @@ def do_merge_tickets(source: Ticket, target: Ticket, *, actor: User | None) -> T
             EventKind.MERGED_INTO,
             actor=actor,
             data={"ticket_id": target.pk, "number": target.number},
+            at=at,
             update_fields=["merged_into", "message_count"],
         )
         if source.status != Status.CLOSED:
-            _change_status(source, Status.CLOSED, actor=actor, reason="merged")
+            _change_status(source, Status.CLOSED, actor=actor, at=at, reason="merged")
         publish_on_commit(
             event_types.TICKET_MERGED,
             ticket_id=source.pk,

@@ -194,6 +194,9 @@ class TicketViewer(models.Model):
             models.UniqueConstraint(fields=["ticket", "user"], name="ticket_viewer_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.user_id} viewing {self.ticket_id}"
+
 
 class Macro(TimestampedModel):
     """A canned reply with variables; one text per language, optional side effects."""

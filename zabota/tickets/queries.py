@@ -174,7 +174,13 @@ def inbox_page(user: User, f: InboxFilter, *, cursor: str = "", limit: int = 50)
             "group__name",
             "version",
             "awaiting_since",
-        )  # fmt: skip
+            # The API's ticket rows show these too; loading them here avoids a query per row.
+            "language",
+            "updated_at",
+            "first_reply_at",
+            "solved_at",
+            "merged_into",
+        )
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.only("id", "name", "color")))
         .order_by(*_ordering(sort))
     )

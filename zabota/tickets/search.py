@@ -35,7 +35,7 @@ def _fts5_query(words: list[str]) -> str:
 
 def _ids(sql: str, param: str) -> list[int]:
     with connection.cursor() as cursor:
-        cursor.execute(sql, [param])
+        cursor.execute(sql + " LIMIT %s", [param, MAX_IDS])
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -48,23 +48,23 @@ def matching_ticket_ids(query: str) -> list[int]:
         q = _pg_query(words)
         subject = _ids(
             "SELECT id FROM tickets_ticket WHERE to_tsvector('simple', subject) "
-            f"@@ to_tsquery('simple', %s) LIMIT {MAX_IDS}",
+            "@@ to_tsquery('simple', %s)",
             q,
         )
         bodies = _ids(
             "SELECT DISTINCT ticket_id FROM tickets_message WHERE to_tsvector('simple', body_text) "
-            f"@@ to_tsquery('simple', %s) LIMIT {MAX_IDS}",
+            "@@ to_tsquery('simple', %s)",
             q,
         )
     else:
         q = _fts5_query(words)
         subject = _ids(
-            f"SELECT rowid FROM tickets_ticket_fts WHERE tickets_ticket_fts MATCH %s LIMIT {MAX_IDS}",
+            "SELECT rowid FROM tickets_ticket_fts WHERE tickets_ticket_fts MATCH %s",
             q,
         )
         bodies = _ids(
             "SELECT DISTINCT m.ticket_id FROM tickets_message_fts f JOIN tickets_message m "
-            f"ON m.id = f.rowid WHERE tickets_message_fts MATCH %s LIMIT {MAX_IDS}",
+            "ON m.id = f.rowid WHERE tickets_message_fts MATCH %s",
             q,
         )
     return list(dict.fromkeys([*subject, *bodies]))
@@ -77,11 +77,11 @@ def matching_customer_ids(query: str) -> list[int]:
     if connection.vendor == "postgresql":
         return _ids(
             "SELECT id FROM customers_customer WHERE to_tsvector('simple', display_name) "
-            f"@@ to_tsquery('simple', %s) LIMIT {MAX_IDS}",
+            "@@ to_tsquery('simple', %s)",
             _pg_query(words),
         )
     return _ids(
-        f"SELECT rowid FROM customers_customer_fts WHERE customers_customer_fts MATCH %s LIMIT {MAX_IDS}",
+        "SELECT rowid FROM customers_customer_fts WHERE customers_customer_fts MATCH %s",
         _fts5_query(words),
     )
 

@@ -188,8 +188,25 @@ def test_html_is_sanitised_on_the_way_in(world):
     msg = actions.do_add_customer_message(
         world.maria_ticket,
         body_text="",
-        body_html='<p onclick="x()">Hi<script>alert(1)</script><a href="javascript:alert(1)">x</a></p>',
+        body_html=(
+            '<p onclick="x()">Hi<script>alert(1)</script>'
+            '<a href="javascript:alert(1)">x</a></p>'
+        ),
     )
     assert "script" not in msg.body_html and "onclick" not in msg.body_html
     assert "javascript" not in msg.body_html
     assert msg.body_text == "Hix"
+
+
+def test_saving_a_stale_store_does_not_rewind_numbering(world):
+    """An admin saving the store form must not reuse ticket numbers."""
+    stale = type(world.store).objects.get(pk=world.store.pk)
+    actions.do_create_ticket(
+        store=world.store, customer=world.maria, subject="A", body_text="a", actor=None
+    )
+    stale.name = "Renamed"
+    stale.save()
+    third = actions.do_create_ticket(
+        store=world.store, customer=world.maria, subject="B", body_text="b", actor=None
+    )
+    assert third.number == world.ivan_ticket.number + 2

@@ -1,0 +1,37 @@
+import uuid
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+from zabota.core.housekeeping import Housekeeper
+
+
+class Command(BaseCommand):
+    help = "Run background tasks (outbox dispatch, later: mail, SLA) and periodic housekeeping."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--interval", type=float, default=0.5, help="Seconds between polls.")
+
+    def handle(self, *args: object, **options: object) -> None:
+        worker_id = f"worker-{uuid.uuid4().hex[:12]}"
+        housekeeper = Housekeeper(worker_id)
+        housekeeper.start()
+        backend = settings.TASKS["default"]["BACKEND"]
+        self.stdout.write(f"Zabota worker {worker_id} ({backend})")
+        try:
+            if backend == "django_tasks_rq.RQBackend":
+                call_command(
+                    "rqworker", "default", job_class="django_tasks_rq.Job", with_scheduler=True
+                )
+            else:
+                call_command(
+                    "db_worker",
+                    queue_name="*",
+                    interval=options["interval"],
+                    worker_id=worker_id,
+                    startup_delay=False,
+                    reload=False,
+                )
+        finally:
+            housekeeper.stop_event.set()

@@ -1,0 +1,82 @@
+"""Browser-test fixtures: Playwright for Python driving Debian's Chromium against live_server.
+
+Screenshots go to test-artifacts/ (and, for the ones the docs show, to docs/screenshots/).
+"""
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from zabota.conftest import PASSWORD
+
+CHROMIUM = "/usr/bin/chromium"
+# Tests render templates without running collectstatic: the manifest storage of production
+# would fail on {% static %}, so the plain storage (same URLs, no hashes) is used instead.
+STATIC_STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    settings.STORAGES = STATIC_STORAGES
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is required for browser tests (make system-deps)")
+    # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by
+    # the test itself are still synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-US")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.base_url = live_server.url  # type: ignore[attr-defined]
+    yield page
+    context.close()
+
+
+def login(page, user, password: str = PASSWORD) -> None:
+    """Sign in through the real login form and land on the inbox."""
+    page.goto(page.base_url + "/login/")
+    page.fill("input[name=username]", user.email)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(page.base_url + "/**")
+
+
+def screenshot(page, name: str, *, docs: bool = False) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    if docs:
+        DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(DOCS_SCREENSHOTS / f"{name}.png"), full_page=False)
+    return path
