@@ -24,10 +24,16 @@ run: install
 
 # Debian packages the browser tests need; installed only when missing (CI runs as root).
 system-deps:
-	@if ! test -x /usr/bin/chromium; then \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
-		else echo "Install Debian's chromium (sudo apt-get install chromium) for the browser tests"; exit 1; fi; \
+	@if ! test -x /usr/bin/chromium || ! command -v xgettext >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core gettext >/dev/null; \
+		else echo "Install Debian's chromium and gettext (sudo apt-get install chromium gettext) for the tests"; exit 1; fi; \
 	fi
+
+# Refresh the catalogues after changing UI strings, then translate the new entries.
+messages: install
+	cd zabota && ../$(PY) -m zabota makemessages -l ru -l pl -l hu --no-location --no-obsolete
+	cd zabota && ../$(PY) -m zabota makemessages -d djangojs -l ru -l pl -l hu --no-location --no-obsolete
+	$(PY) -m zabota compile_translations
 
 lint: install
 	$(VENV)/bin/ruff check zabota bench

@@ -9,6 +9,7 @@ admin Ada sees everything; customer Maria writes to Support, customer Ivan to Re
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings
 from django.test import override_settings
 
 from zabota.accounts.constants import Role
@@ -19,6 +20,7 @@ from zabota.customers.models import Customer
 from zabota.tickets.actions import do_create_ticket
 from zabota.tickets.models import Ticket
 
+PLAIN_STATIC = "django.contrib.staticfiles.storage.StaticFilesStorage"
 IMMEDIATE_TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 
 
@@ -28,6 +30,8 @@ def _immediate_tasks():
     with override_settings(
         TASKS=IMMEDIATE_TASKS,
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        # Tests render templates without running collectstatic first.
+        STORAGES={**settings.STORAGES, "staticfiles": {"BACKEND": PLAIN_STATIC}},
     ):
         yield
 

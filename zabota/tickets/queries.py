@@ -109,10 +109,19 @@ def _decode_cursor(cursor: str, sort: str) -> list[Any]:
             if parsed is None:
                 raise InvalidCursor(cursor)
             decoded.append(parsed)
-        else:
+        elif _is_int(value):
             decoded.append(value)
+        else:
+            raise InvalidCursor(cursor)
+    if not _is_int(values[-1]):
+        raise InvalidCursor(cursor)
     decoded.append(values[-1])
     return decoded
+
+
+def _is_int(value: Any) -> bool:
+    # Priorities and ids; a cursor is client input, so a string here must not reach SQL.
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _after(sort: str, values: list[Any]) -> Q:

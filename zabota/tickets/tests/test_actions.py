@@ -189,8 +189,7 @@ def test_html_is_sanitised_on_the_way_in(world):
         world.maria_ticket,
         body_text="",
         body_html=(
-            '<p onclick="x()">Hi<script>alert(1)</script>'
-            '<a href="javascript:alert(1)">x</a></p>'
+            '<p onclick="x()">Hi<script>alert(1)</script><a href="javascript:alert(1)">x</a></p>'
         ),
     )
     assert "script" not in msg.body_html and "onclick" not in msg.body_html

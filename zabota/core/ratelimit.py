@@ -1,0 +1,60 @@
+"""Fixed-window rate limits on public endpoints, counted in the shared cache.
+
+The cache is per-process memory in the embedded setup (one web process) and Redis in production,
+so limits hold across web processes there.
+"""
+
+import hashlib
+import time
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.http import HttpRequest
+
+
+@dataclass(frozen=True)
+class Limit:
+    name: str
+    max_hits: int
+    window_seconds: int
+
+
+# Documented thresholds (docs/architecture.md, "Rate limits").
+LOGIN_PER_IP = Limit("login-ip", 20, 300)
+LOGIN_PER_ACCOUNT = Limit("login-account", 10, 300)
+API_AUTH_FAILURES_PER_IP = Limit("api-auth-ip", 30, 300)
+PUBLIC_API_PER_IP = Limit("public-api-ip", 120, 60)
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The peer address; forwarded headers are not trusted (a proxy must set REMOTE_ADDR)."""
+    return str(request.META.get("REMOTE_ADDR", "unknown"))
+
+
+def _key(limit: Limit, subject: str) -> str:
+    window = int(time.time() // limit.window_seconds)
+    digest = hashlib.sha256(subject.encode()).hexdigest()[:32]
+    return f"zabota:rl:{limit.name}:{window}:{digest}"
+
+
+def hit(limit: Limit, subject: str) -> bool:
+    """Count one hit; return False once the subject is over the limit in this window."""
+    key = _key(limit, subject)
+    if cache.add(key, 1, timeout=limit.window_seconds + 1):
+        return True
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=limit.window_seconds + 1)
+        return True
+    return count <= limit.max_hits
+
+
+def is_limited(limit: Limit, subject: str) -> bool:
+    """True when the subject already used up this window (does not count a hit)."""
+    value = cache.get(_key(limit, subject))
+    return value is not None and int(value) >= limit.max_hits
+
+
+def retry_after(limit: Limit) -> int:
+    return limit.window_seconds - int(time.time() % limit.window_seconds)
