@@ -1,9 +1,11 @@
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
 class TimestampedModel(models.Model):
-    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=False)
+    # A default, not auto_now_add: imports and back-dated actions pass the real creation time.
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:

@@ -209,3 +209,16 @@ def test_saving_a_stale_store_does_not_rewind_numbering(world):
         store=world.store, customer=world.maria, subject="B", body_text="b", actor=None
     )
     assert third.number == world.ivan_ticket.number + 2
+
+
+def test_back_dated_ticket_keeps_its_time(world):
+    """Imports and the demo pass the real time of creation; it must be kept."""
+    from datetime import UTC, datetime
+
+    at = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
+    ticket = actions.do_create_ticket(
+        store=world.store, customer=world.ivan, subject="Old", body_text="x", actor=None, at=at
+    )
+    ticket.refresh_from_db()
+    assert ticket.created_at == at == ticket.last_activity_at
+    assert ticket.messages.get().created_at == at
