@@ -115,3 +115,26 @@ def test_login_and_logout_enforce_csrf(world):
     # then
     assert logout.status_code == 403
     assert client.get(reverse("web:inbox")).status_code == 200
+
+
+def test_failed_sign_ins_are_rate_limited_per_account(world):
+    """After 10 wrong passwords for one account, even the right one is refused for a while."""
+    from django.core.cache import cache
+
+    from zabota.conftest import PASSWORD
+
+    cache.clear()
+    client = Client()
+    for _ in range(10):
+        wrong = client.post("/login/", {"username": world.anna.email, "password": "nope"})
+        assert wrong.status_code == 200
+    blocked = client.post("/login/", {"username": world.anna.email, "password": PASSWORD})
+    assert blocked.status_code == 429
+    assert "_auth_user_id" not in client.session
+    assert "Too many failed sign-in attempts" in blocked.content.decode()
+    # another account from another address is unaffected
+    other = Client(REMOTE_ADDR="10.9.9.9").post(
+        "/login/", {"username": world.lena.email, "password": PASSWORD}
+    )
+    assert other.status_code == 302
+    cache.clear()
