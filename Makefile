@@ -7,7 +7,8 @@ PORT ?= 8000
 # Python 3.13 from PATH, or from pyenv (.python-version says 3.13).
 PYTHON313 := $(shell command -v python3.13 2>/dev/null || (command -v pyenv >/dev/null && pyenv which python3.13 2>/dev/null) || ls $$HOME/.pyenv/versions/3.13*/bin/python3.13 2>/dev/null | tail -1)
 
-.PHONY: run test install lint typecheck check-migrations test-sqlite test-postgres system-deps messages clean
+
+.PHONY: screenshots run test install lint typecheck check-migrations test-sqlite test-postgres system-deps messages clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON313)" || { echo "Python 3.13 is required (pyenv install 3.13)"; exit 1; }
@@ -52,6 +53,10 @@ test-postgres: install system-deps
 	DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/zabota} $(VENV)/bin/pytest -q -n 2 --dist loadfile
 
 test: lint typecheck check-migrations test-sqlite test-postgres
+
+# Refresh docs/screenshots/ from the browser tests.
+screenshots: install system-deps
+	ZABOTA_DOCS_SCREENSHOTS=1 $(VENV)/bin/pytest -q -m browser
 
 clean:
 	rm -rf $(VENV) var/static
