@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "zabota.commerce",
     "zabota.customers",
     "zabota.tickets",
+    "zabota.channels.email",
     "zabota.api",
     "zabota.web",
     "zabota.demo",
@@ -182,6 +183,8 @@ else:
 
 # Attachments larger than this are refused on upload (inbound channels keep them as a note).
 ZABOTA_MAX_ATTACHMENT_BYTES = int(os.environ.get("ZABOTA_MAX_ATTACHMENT_BYTES", 25 * 1024 * 1024))
+# Incoming e-mail: burst limit per sender (more → held for review).
+ZABOTA_EMAIL_BURST_LIMIT = (20, 600)  # messages, seconds
 # Seconds after which another agent's "viewing this ticket" mark is considered stale.
 ZABOTA_VIEWER_TTL_SECONDS = 30
 

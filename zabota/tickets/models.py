@@ -125,7 +125,15 @@ class Message(models.Model):
     class Meta:
         verbose_name = _("message")
         verbose_name_plural = _("messages")
-        indexes = [models.Index(fields=["ticket", "created_at", "id"], name="message_ticket_idx")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at", "id"], name="message_ticket_idx"),
+            # Threading: replies name the Message-IDs of earlier messages.
+            models.Index(
+                fields=["external_id"],
+                name="message_external_id_idx",
+                condition=~models.Q(external_id=""),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} on {self.ticket_id}"
