@@ -54,23 +54,45 @@ def listener_name(fn: Listener) -> str:
     return f"{fn.__module__}.{fn.__qualname__}"
 
 
+class _DispatchAfterCommit:
+    """One after-commit callback per transaction, carrying all the events it published, so a
+    transaction costs one dispatch task however many events it wrote."""
+
+    def __init__(self, event_id: int) -> None:
+        self.event_ids = [event_id]
+
+    def __call__(self) -> None:
+        from zabota.core.tasks import dispatch_events
+
+        try:
+            dispatch_events.enqueue(self.event_ids)
+        except Exception:
+            # The events are persisted; the worker's sweep delivers them later.
+            logger.exception("Could not enqueue dispatch of outbox events %s", self.event_ids)
+
+
 def publish_on_commit(event_type: str, **payload: Any) -> OutboxEvent:
     """Persist the event in the current transaction and dispatch it once that commits."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"Unknown event type {event_type!r}")
     event = OutboxEvent.objects.create(type=event_type, payload=payload)
-    transaction.on_commit(lambda: _enqueue_dispatch(event.pk))
+    connection = transaction.get_connection()
+    # Batch with a pending callback of the same atomic level: Django drops the callbacks of a
+    # rolled-back savepoint, so one found here runs exactly when this event's row is committed.
+    level = set(connection.savepoint_ids)
+    pending = next(
+        (
+            fn
+            for sids, fn, _robust in connection.run_on_commit
+            if isinstance(fn, _DispatchAfterCommit) and sids == level
+        ),
+        None,
+    )
+    if pending is not None:
+        pending.event_ids.append(event.pk)
+    else:
+        transaction.on_commit(_DispatchAfterCommit(event.pk))
     return event
-
-
-def _enqueue_dispatch(event_id: int) -> None:
-    from zabota.core.tasks import dispatch_event
-
-    try:
-        dispatch_event.enqueue(event_id)
-    except Exception:
-        # The event is persisted; the worker's sweep delivers it later.
-        logger.exception("Could not enqueue dispatch of outbox event %s", event_id)
 
 
 def dispatch(event_id: int) -> bool:

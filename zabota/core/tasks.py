@@ -16,3 +16,19 @@ def dispatch_event(event_id: int) -> bool:
                 run_after=timezone.now() + events.retry_delay(event.attempts)
             ).enqueue(event_id)
     return ok
+
+
+@task()
+def dispatch_events(event_ids: list[int]) -> int:
+    """Deliver the events one transaction published, in order; failures are retried one by one."""
+    delivered = 0
+    for event_id in event_ids:
+        if events.dispatch(event_id):
+            delivered += 1
+            continue
+        event = OutboxEvent.objects.get(pk=event_id)
+        if not event.failed:
+            dispatch_event.using(
+                run_after=timezone.now() + events.retry_delay(event.attempts)
+            ).enqueue(event_id)
+    return delivered

@@ -29,7 +29,8 @@ def test_event_is_queued_on_commit_and_delivered_by_the_worker(world):
             # then the dispatch is queued, not yet run
             event = OutboxEvent.objects.get(type="note.added")
             assert event.dispatched_at is None and seen == []
-            assert DBTaskResult.objects.filter(args_kwargs__args=[event.pk]).exists()
+            # one dispatch task carries every event of the transaction
+            assert DBTaskResult.objects.filter(args_kwargs__args=[[event.pk]]).exists()
             # when the worker drains the queue
             call_command("db_worker", batch=True, interval=0, startup_delay=False, reload=False)
         # then
@@ -38,3 +39,28 @@ def test_event_is_queued_on_commit_and_delivered_by_the_worker(world):
         assert event.dispatched_at is not None
     finally:
         events.unregister(remember)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_dispatch_task_per_transaction(world):
+    """A reply publishes two events (message.sent, status_changed) and costs one dispatch task;
+    an event whose savepoint rolled back is not dispatched."""
+    from django.db import transaction
+
+    from zabota.tickets.actions import do_add_reply
+
+    with override_settings(TASKS=DB_TASKS):
+        before = DBTaskResult.objects.count()
+        with transaction.atomic():
+            do_add_reply(world.maria_ticket, body_text="Sent today", actor=world.anna)
+            try:
+                with transaction.atomic():
+                    do_add_note(world.maria_ticket, body_text="rolled back", actor=world.anna)
+                    raise RuntimeError
+            except RuntimeError:
+                pass
+        tasks = list(DBTaskResult.objects.order_by("enqueued_at")[before:])
+    assert len(tasks) == 1
+    [ids] = tasks[0].args_kwargs["args"]
+    types = list(OutboxEvent.objects.filter(pk__in=ids).values_list("type", flat=True))
+    assert sorted(types) == ["message.sent", "ticket.status_changed"]
