@@ -185,6 +185,8 @@ else:
 ZABOTA_MAX_ATTACHMENT_BYTES = int(os.environ.get("ZABOTA_MAX_ATTACHMENT_BYTES", 25 * 1024 * 1024))
 # Incoming e-mail: burst limit per sender (more → held for review).
 ZABOTA_EMAIL_BURST_LIMIT = (20, 600)  # messages, seconds
+# Largest raw e-mail the webhook accepts (oversized attachments stay in the raw mail).
+ZABOTA_MAX_EMAIL_BYTES = int(os.environ.get("ZABOTA_MAX_EMAIL_BYTES", 64 * 1024 * 1024))
 # Seconds after which another agent's "viewing this ticket" mark is considered stale.
 ZABOTA_VIEWER_TTL_SECONDS = 30
 

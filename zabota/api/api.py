@@ -7,7 +7,7 @@ user: the API shows and changes exactly what that user could in the agent UI.
 
 from ninja import NinjaAPI
 
-from zabota.api import customers, health, macros, tags, tickets
+from zabota.api import customers, health, inbound, macros, tags, tickets
 from zabota.api.auth import ApiTokenAuth
 from zabota.api.error_handlers import install_error_handlers
 
@@ -29,3 +29,4 @@ api.add_router("/customers", customers.router)
 api.add_router("/tags", tags.router)
 api.add_router("/macros", macros.router)
 api.add_router("/health", health.router)
+api.add_router("/inbound", inbound.router)

@@ -38,6 +38,14 @@ class ApiErrorCode(models.TextChoices):
     THROTTLED = "throttled", _("Too many requests.")
     # A bug on our side; the server log has the traceback (500).
     SERVER_ERROR = "server_error", _("Internal server error.")
+    # POST /inbound/email: the mailbox is unknown or X-Zabota-Signature is not the HMAC-SHA256
+    # of the body with that mailbox's webhook secret (401).
+    INVALID_SIGNATURE = "invalid_signature", _("The request signature is not valid.")
+    # The request body is larger than the server accepts (413).
+    PAYLOAD_TOO_LARGE = (
+        "payload_too_large",
+        _("The request is too large (at most %(limit)s bytes)."),
+    )
 
 
 class ApiError(Exception):

@@ -49,6 +49,26 @@ def confirm_overdue_solutions() -> int:
     return do_confirm_overdue_solutions()
 
 
+def poll_mailboxes() -> int:
+    from zabota.channels.email.imap import enqueue_polls
+
+    return enqueue_polls()
+
+
+def send_due_mail() -> int:
+    """Outbound mail whose retry is due, or whose queueing was lost."""
+    from zabota.channels.email.smtp import enqueue_due
+
+    return enqueue_due()
+
+
+def sweep_inbound_mail() -> int:
+    """Inbound mail whose processing task was lost, or whose retry is overdue."""
+    from zabota.channels.email.process import sweep_inbound
+
+    return sweep_inbound()
+
+
 @dataclass
 class Job:
     name: str
@@ -69,6 +89,9 @@ class Housekeeper(threading.Thread):
             Job("heartbeat", 10, lambda: beat(self.worker_id, self.started_at)),
             Job("outbox sweep", 30, sweep_outbox),
             Job("confirmation timeout", 60, confirm_overdue_solutions),
+            Job("IMAP polls", 60, poll_mailboxes),
+            Job("outbound mail retries", 30, send_due_mail),
+            Job("inbound mail sweep", 30, sweep_inbound_mail),
         ]
 
     def run_due(self, now: float) -> None:

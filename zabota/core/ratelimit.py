@@ -24,6 +24,8 @@ LOGIN_PER_IP = Limit("login-ip", 20, 300)
 LOGIN_PER_ACCOUNT = Limit("login-account", 10, 300)
 API_AUTH_FAILURES_PER_IP = Limit("api-auth-ip", 30, 300)
 PUBLIC_API_PER_IP = Limit("public-api-ip", 120, 60)
+# POST /api/v1/inbound/email (signed mail relays): generous, a relay forwards many mails.
+INBOUND_EMAIL_PER_IP = Limit("inbound-email-ip", 600, 60)
 
 
 def client_ip(request: HttpRequest) -> str:

@@ -218,7 +218,9 @@ def timeline(ticket: Ticket) -> list[Message | TicketEvent]:
     """Messages, notes and change events in time order (messages carry their attachments)."""
     messages = list(
         Message.objects.filter(ticket=ticket)
-        .select_related("author_user", "author_customer")
+        .select_related("author_user", "author_customer", "outbound_email")
+        # E-mail delivery status is shown on replies; the composed bytes are not needed.
+        .defer("outbound_email__raw")
         .prefetch_related("attachments")
         .order_by("created_at", "id")
     )

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from zabota.web.views import ticket_controls, ticket_reply, tickets
+from zabota.web.views import ticket_controls, ticket_email, ticket_reply, tickets
 
 urlpatterns = [
     path("tickets/<int:ticket_id>/", tickets.ticket_page, name="ticket"),
@@ -32,4 +32,9 @@ urlpatterns = [
         name="ticket_tag_remove",
     ),
     path("tickets/<int:ticket_id>/merge/", ticket_controls.merge, name="ticket_merge"),
+    path(
+        "tickets/<int:ticket_id>/messages/<int:message_id>/email/retry/",
+        ticket_email.retry,
+        name="ticket_email_retry",
+    ),
 ]

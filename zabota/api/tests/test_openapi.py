@@ -26,6 +26,7 @@ def test_openapi_document_describes_the_api(db):
         "/api/v1/macros",
         "/api/v1/macros/{macro_id}/render",
         "/api/v1/health",
+        "/api/v1/inbound/email",
     } == set(paths)
     assert [s["type"] for s in spec["components"]["securitySchemes"].values()] == ["http"]
     assert "security" in paths["/api/v1/tickets"]["get"]

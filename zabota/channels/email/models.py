@@ -54,6 +54,9 @@ class Mailbox(TimestampedModel):
     imap_last_uid = models.BigIntegerField(default=0, editable=False)
     last_poll_at = models.DateTimeField(_("last poll"), null=True, blank=True, editable=False)
     last_poll_error = models.TextField(_("last poll error"), blank=True, editable=False)
+    # Set by the worker that polls the mailbox right now (an atomic claim with a lease), so two
+    # workers never poll it at once; a crashed worker's claim simply runs out.
+    imap_claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     smtp_enabled = models.BooleanField(_("send by SMTP"), default=False)
     smtp_host = models.CharField(_("SMTP host"), max_length=255, blank=True)
@@ -120,6 +123,8 @@ class InboundEmail(models.Model):
         "tickets.Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+    # After a failed attempt: when the worker's sweep tries again (exponential backoff).
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("inbound e-mail")

@@ -73,7 +73,7 @@ def test_catalogues_parse_and_keep_placeholders(language):
     placeholder = re.compile(r"%\(\w+\)[sd]|\{\{ ?\w+(?:\.\w+)* ?\}\}|%[sd]")
     for path in (LOCALE / language / "LC_MESSAGES").glob("*.po"):
         for entry in polib.pofile(str(path)):
-            if entry.msgstr and not entry.obsolete:
+            if entry.msgstr and not entry.obsolete and "fuzzy" not in entry.flags:
                 assert sorted(placeholder.findall(entry.msgid)) == sorted(
                     placeholder.findall(entry.msgstr)
                 ), f"{path.name}: {entry.msgid!r}"

@@ -1,0 +1,167 @@
+"""The first step of every inbound path (IMAP, MTA pipe, webhook): store the raw bytes.
+
+Nothing is parsed or routed here; a row is written, committed and the processing task is queued
+after commit (``process.process_inbound``). A crash after this point loses nothing: the raw mail is
+in the database and the worker's sweep re-queues rows whose task was lost.
+"""
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from email.header import decode_header, make_header
+from email.message import Message as MimeMessage
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from email.utils import getaddresses, parseaddr
+
+from django.db import IntegrityError, transaction
+
+from zabota.channels.email.models import InboundEmail, Mailbox
+
+logger = logging.getLogger(__name__)
+
+# Headers that identify the mail itself. Transport headers (Received, Delivered-To,
+# X-Original-To, Return-Path …) differ between IMAP, pipe and webhook copies and are left out.
+_IDENTITY_HEADERS = ("message-id", "from", "date", "subject")
+_BRACKETED_ADDRESS = re.compile(r"<([^<>\s@]+@[^<>\s@]+)>")
+_BARE_ADDRESS = re.compile(r"[^\s<>()\[\],;:\"@]+@[^\s<>()\[\],;:\"@]+")
+
+
+@dataclass(frozen=True)
+class RawHeaders:
+    """Header values read straight from the bytes, without trusting the mail to be well formed."""
+
+    message_id: str
+    sender: str
+    subject: str
+    # Delivered-To and X-Original-To: where the receiving MTA delivered the mail.
+    delivered_to: tuple[str, ...]
+    # Every address-like word of the From header, <bracketed> ones first: a fallback sender
+    # when the header is too malformed for a proper address parser.
+    from_candidates: tuple[str, ...] = ()
+
+
+def clean_text(value: str) -> str:
+    """A string PostgreSQL accepts: no NUL characters, no lone surrogates from raw 8-bit bytes."""
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace").replace("\x00", "")
+
+
+def _collapse(value: str) -> str:
+    return " ".join(value.split())
+
+
+def _header_block(raw: bytes) -> tuple[bytes, bytes]:
+    """Split at the first empty line, whichever line ending the transport used."""
+    candidates = [i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0]
+    if not candidates:
+        return raw, b""
+    end = min(candidates)
+    separator = 4 if raw.startswith(b"\r\n\r\n", end) else 2
+    return raw[:end], raw[end + separator :]
+
+
+def _parse_headers(raw: bytes) -> MimeMessage | None:
+    try:
+        return BytesHeaderParser(policy=compat32).parsebytes(_header_block(raw)[0] + b"\n\n")
+    except Exception:  # headers of a mail that is not a mail: processing will quarantine it
+        logger.warning("Unreadable header block in inbound mail", exc_info=True)
+        return None
+
+
+def _value(headers: MimeMessage | None, name: str) -> str:
+    if headers is None:
+        return ""
+    value = headers.get(name)
+    return _collapse(clean_text(str(value))) if value is not None else ""
+
+
+def _decoded(value: str) -> str:
+    try:
+        return _collapse(str(make_header(decode_header(value))))
+    except Exception:  # an undecodable encoded-word: keep it as it came
+        return value
+
+
+def dedupe_key(raw: bytes) -> str:
+    """sha256 over the identifying headers and the body, with line endings normalised, so that
+    the same mail dedupes whichever path and MTA delivered it."""
+    headers = _parse_headers(raw)
+    values = [headers.get(name) if headers is not None else None for name in _IDENTITY_HEADERS]
+    digest = hashlib.sha256()
+    if all(value is None for value in values):
+        # Not recognisably a mail: only the whole content tells two such blobs apart.
+        digest.update(raw.replace(b"\r\n", b"\n").rstrip())
+        return digest.hexdigest()
+    for value in values:
+        text = _collapse(str(value)) if value is not None else ""
+        digest.update(text.encode("utf-8", "surrogateescape") + b"\x00")
+    digest.update(_header_block(raw)[1].replace(b"\r\n", b"\n").rstrip())
+    return digest.hexdigest()
+
+
+def read_headers(raw: bytes) -> RawHeaders:
+    """Best-effort header values for the admin list and routing; never raises."""
+    headers = _parse_headers(raw)
+    from_value = _value(headers, "from")
+    _name, sender = parseaddr(from_value)
+    candidates = dict.fromkeys(
+        a.casefold()
+        for a in [*_BRACKETED_ADDRESS.findall(from_value), *_BARE_ADDRESS.findall(from_value)]
+    )
+    delivered: list[str] = []
+    if headers is not None:
+        for name in ("delivered-to", "x-original-to"):
+            values = [clean_text(str(v)) for v in headers.get_all(name, [])]
+            delivered += [addr for _n, addr in getaddresses(values) if "@" in addr]
+    return RawHeaders(
+        message_id=_value(headers, "message-id").strip("<> ")[:998],
+        sender=sender.strip().casefold()[:320],
+        subject=clean_text(_decoded(_value(headers, "subject")))[:300],
+        delivered_to=tuple(a.strip().casefold() for a in delivered),
+        from_candidates=tuple(candidates),
+    )
+
+
+def store_raw(
+    raw: bytes, *, source: str, mailbox: Mailbox | None = None, envelope_recipient: str = ""
+) -> tuple[InboundEmail, bool]:
+    """Store one received mail and queue its processing after commit.
+
+    Returns ``(row, created)``; the same mail stored again (any path, any number of times)
+    returns the existing row with ``created=False`` and queues nothing. Raises only when the
+    database cannot store it, so the caller must not acknowledge the mail to its sender then.
+    """
+    key = dedupe_key(raw)
+    existing = InboundEmail.objects.filter(dedupe_key=key).first()
+    if existing is not None:
+        return existing, False
+    headers = read_headers(raw)
+    try:
+        with transaction.atomic():
+            inbound = InboundEmail.objects.create(
+                dedupe_key=key,
+                message_id_header=headers.message_id,
+                raw=raw,
+                size=len(raw),
+                source=source,
+                mailbox=mailbox,
+                envelope_recipient=clean_text(envelope_recipient.strip())[:320],
+                sender=headers.sender,
+                subject=headers.subject,
+            )
+            transaction.on_commit(lambda: enqueue_processing(inbound.pk))
+    except IntegrityError:
+        # Another path stored the same mail between our check and our insert.
+        return InboundEmail.objects.get(dedupe_key=key), False
+    return inbound, True
+
+
+def enqueue_processing(inbound_id: int) -> None:
+    """Queue the processing task; if the queue is unreachable the worker's sweep finds the row."""
+    from zabota.channels.email.tasks import process_inbound_task
+
+    try:
+        process_inbound_task.enqueue(inbound_id)
+    except Exception:
+        logger.exception("Could not enqueue processing of inbound e-mail %s", inbound_id)
