@@ -217,6 +217,9 @@ class _Parser:
             self.defect(f"HTML truncated to {MAX_HTML_CHARS} characters")
         split = quotes.split_reply(text)
         parsed.text, parsed.quoted, parsed.signature = split.new, split.quoted, split.signature
+        if html and split.quoted:
+            # The quoted history is shown collapsed from ``quoted``; keep it out of the body.
+            html = quotes.strip_html_history(html)
         parsed.html = sanitize_html(html) if html else ""
         parsed.attachments = self.attachments
         parsed.oversized = self.oversized

@@ -249,3 +249,32 @@ def _split_mobile(lines: list[str]) -> tuple[str, str]:
             if body.strip():
                 return body.rstrip(), "\n".join(lines[index:]).strip("\n")
     return "\n".join(lines).strip("\n").rstrip(), ""
+
+
+# Where mail programs start the quoted history in HTML (matched on the raw HTML, before
+# sanitising removes the class and id attributes that mark them).
+_HTML_HISTORY = re.compile(
+    r"<div[^>]*\bclass=[\"']?[^\"'>]*\bgmail_quote\b"  # Gmail
+    r"|<blockquote[^>]*\btype=[\"']?cite\b"  # Apple Mail, Thunderbird
+    r"|<div[^>]*\bclass=[\"']?[^\"'>]*\bmoz-cite-prefix\b"  # Thunderbird's "On … wrote:"
+    r"|<div[^>]*\bid=[\"']?divRplyFwdMsg\b"  # Outlook on the web
+    r"|<hr[^>]*\bid=[\"']?stopSpelling\b"  # Outlook.com
+    r"|<div[^>]*\bid=[\"']?appendonsend\b"  # new Outlook
+    r"|<div[^>]*\bclass=[\"']?[^\"'>]*\byahoo_quoted\b"  # Yahoo
+    r"|<div[^>]*border-top:\s*solid\s+#(?:e1e1e1|b5c4df)",  # Outlook desktop's reply header
+    re.IGNORECASE,
+)
+
+
+def strip_html_history(html: str) -> str:
+    """The HTML without the quoted history, when a known quote container marks where it starts.
+
+    Returns ``html`` unchanged if no marker is found or nothing would be left before it; the
+    sanitiser closes the tags left open by the cut.
+    """
+    match = _HTML_HISTORY.search(html)
+    if match is None:
+        return html
+    head = html[: match.start()]
+    visible = re.sub(r"<[^>]*>|&nbsp;|\s", "", head)
+    return head if visible else html

@@ -221,3 +221,42 @@ def test_split_reply_is_linear_on_long_interleaved_text():
     # then
     assert elapsed < 2.0
     assert split.quoted == ""
+
+
+GMAIL_REPLY = (
+    b"From: Maria <maria@example.pl>\r\nTo: support@store.example\r\nSubject: Re: Order\r\n"
+    b"Message-ID: <r1@example.pl>\r\nMIME-Version: 1.0\r\n"
+    b'Content-Type: multipart/alternative; boundary="b"\r\n\r\n'
+    b"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+    b"Still nothing, sorry.\r\n\r\n"
+    b"On Mon, 2 Nov 2026 at 10:00, Support <support@store.example> wrote:\r\n"
+    b"> We shipped it yesterday.\r\n"
+    b"--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+    b'<div dir="ltr"><b>Still nothing</b>, sorry.</div><br><div class="gmail_quote">'
+    b'<div class="gmail_attr">On Mon, 2 Nov 2026 at 10:00, Support wrote:</div>'
+    b"<blockquote>We shipped it yesterday.</blockquote></div>\r\n"
+    b"--b--\r\n"
+)
+
+
+def test_html_body_leaves_out_the_quoted_history():
+    """The history is shown collapsed from ``quoted``, so the HTML body must not repeat it."""
+    from zabota.channels.email.parse import parse_email
+
+    parsed = parse_email(GMAIL_REPLY)
+    assert "<b>Still nothing</b>" in parsed.html
+    assert "shipped" not in parsed.html
+    assert "shipped" in parsed.quoted
+
+
+def test_html_without_marker_or_only_history_is_kept():
+    from zabota.channels.email.quotes import strip_html_history
+
+    plain = "<p>Hello</p><blockquote>old</blockquote>"
+    assert strip_html_history(plain) == plain
+    only_history = '<div class="gmail_quote"><blockquote>old</blockquote></div>'
+    assert strip_html_history(only_history) == only_history
+    outlook = (
+        '<p>New text</p><div style="border:none;border-top:solid #E1E1E1 1.0pt"><p>From: x</p>'
+    )
+    assert strip_html_history(outlook) == "<p>New text</p>"
