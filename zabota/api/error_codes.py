@@ -10,6 +10,7 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from zabota.core.errors import DomainError
 from zabota.customers.error_codes import CustomerErrorCode
 from zabota.tickets.error_codes import TicketErrorCode
 
@@ -48,18 +49,14 @@ class ApiErrorCode(models.TextChoices):
     )
 
 
-class ApiError(Exception):
+class ApiError(DomainError):
     """An error the API layer itself raises (not a domain refusal)."""
 
-    def __init__(self, code: ApiErrorCode, status: int, **params: Any) -> None:
-        self.code = code
-        self.status = status
-        self.params = params
-        super().__init__(self.message)
+    code: ApiErrorCode
 
-    @property
-    def message(self) -> str:
-        return str(self.code.label) % self.params if self.params else str(self.code.label)
+    def __init__(self, code: ApiErrorCode, status: int, **params: Any) -> None:
+        self.status = status
+        super().__init__(code, **params)
 
 
 # Refusals that depend on the ticket's current state: retrying after a change may succeed.

@@ -1,7 +1,7 @@
-from typing import Any
-
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from zabota.core.errors import DomainError
 
 
 class CustomerErrorCode(models.TextChoices):
@@ -15,12 +15,5 @@ class CustomerErrorCode(models.TextChoices):
     PERMISSION_DENIED = "permission_denied", _("Only leads and admins merge customers.")
 
 
-class CustomerError(Exception):
-    def __init__(self, code: CustomerErrorCode, **params: Any) -> None:
-        self.code = code
-        self.params = params
-        super().__init__(self.message)
-
-    @property
-    def message(self) -> str:
-        return str(self.code.label) % self.params if self.params else str(self.code.label)
+class CustomerError(DomainError):
+    code: CustomerErrorCode

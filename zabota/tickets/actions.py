@@ -104,6 +104,37 @@ def _bodies(body_text: str, body_html: str) -> tuple[str, str]:
     return text, clean_html
 
 
+def _new_message(
+    ticket: Ticket,
+    kind: str,
+    *,
+    text: str,
+    html: str,
+    at: datetime,
+    channel: str | None = None,
+    author_user: User | None = None,
+    author_customer: Customer | None = None,
+    channel_meta: dict[str, Any] | None = None,
+    external_id: str = "",
+    attachments: Iterable[NewAttachment] = (),
+) -> Message:
+    message = Message.objects.create(
+        ticket=ticket,
+        kind=kind,
+        author_user=author_user,
+        author_customer=author_customer,
+        channel=channel or ticket.channel,
+        body_text=text,
+        body_html=html,
+        channel_meta=channel_meta or {},
+        external_id=external_id,
+        original_ticket_number=ticket.number,
+        created_at=at,
+    )
+    _store_attachments(message, attachments)
+    return message
+
+
 def _next_number(store: Store) -> int:
     Store.objects.filter(pk=store.pk).update(ticket_seq=F("ticket_seq") + 1)
     return Store.objects.values_list("ticket_seq", flat=True).get(pk=store.pk)
@@ -153,20 +184,19 @@ def do_create_ticket(
         )
         if tags:
             ticket.tags.add(*tags)
-        message = Message.objects.create(
-            ticket=ticket,
-            kind=MessageKind.AGENT if from_agent else MessageKind.CUSTOMER,
+        message = _new_message(
+            ticket,
+            MessageKind.AGENT if from_agent else MessageKind.CUSTOMER,
+            text=text,
+            html=clean_html,
+            at=now,
+            channel=channel,
             author_user=actor if from_agent else None,
             author_customer=None if from_agent else customer,
-            channel=channel,
-            body_text=text,
-            body_html=clean_html,
-            channel_meta=channel_meta or {},
+            channel_meta=channel_meta,
             external_id=external_id,
-            original_ticket_number=ticket.number,
-            created_at=now,
+            attachments=attachments,
         )
-        _store_attachments(message, attachments)
         TicketEvent.objects.create(
             ticket=ticket,
             kind=EventKind.CREATED,
@@ -296,20 +326,19 @@ def do_add_customer_message(
                 at=now,
             )
             return follow_up.messages.get()
-        message = Message.objects.create(
-            ticket=ticket,
-            kind=MessageKind.CUSTOMER,
-            author_customer=ticket.customer,
+        message = _new_message(
+            ticket,
+            MessageKind.CUSTOMER,
+            text=text,
+            html=clean_html,
+            at=now,
+            channel=channel,
             author_user=actor,
-            channel=channel or ticket.channel,
-            body_text=text,
-            body_html=clean_html,
-            channel_meta=channel_meta or {},
+            author_customer=ticket.customer,
+            channel_meta=channel_meta,
             external_id=external_id,
-            original_ticket_number=ticket.number,
-            created_at=now,
+            attachments=attachments,
         )
-        _store_attachments(message, attachments)
         old_status = ticket.status
         ticket.last_activity_at = now
         ticket.last_customer_message_at = now
@@ -360,18 +389,16 @@ def do_add_reply(
     text, clean_html = _bodies(body_text, body_html)
     with transaction.atomic():
         ticket = _locked(ticket)
-        message = Message.objects.create(
-            ticket=ticket,
-            kind=MessageKind.AGENT,
+        message = _new_message(
+            ticket,
+            MessageKind.AGENT,
+            text=text,
+            html=clean_html,
+            at=now,
             author_user=actor,
-            channel=ticket.channel,
-            body_text=text,
-            body_html=clean_html,
-            original_ticket_number=ticket.number,
             channel_meta={"macro_id": macro_id} if macro_id else {},
-            created_at=now,
+            attachments=attachments,
         )
-        _store_attachments(message, attachments)
         ticket.last_activity_at = now
         ticket.message_count += 1
         ticket.preview = _preview(text)
@@ -460,18 +487,16 @@ def do_add_note(
     text, clean_html = _bodies(body_text, "")
     with transaction.atomic():
         ticket = _locked(ticket)
-        message = Message.objects.create(
-            ticket=ticket,
-            kind=MessageKind.NOTE,
+        message = _new_message(
+            ticket,
+            MessageKind.NOTE,
+            text=text,
+            html=clean_html,
+            at=now,
             author_user=actor,
-            channel=ticket.channel,
-            body_text=text,
-            body_html=clean_html,
-            original_ticket_number=ticket.number,
             channel_meta={"by": actor_label} if actor_label else {},
-            created_at=now,
+            attachments=attachments,
         )
-        _store_attachments(message, attachments)
         _record(
             ticket,
             EventKind.NOTE,

@@ -1,7 +1,7 @@
-from typing import Any
-
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from zabota.core.errors import DomainError
 
 
 class TicketErrorCode(models.TextChoices):
@@ -43,14 +43,5 @@ class TicketErrorCode(models.TextChoices):
     PERMISSION_DENIED = "permission_denied", _("You are not allowed to do this.")
 
 
-class TicketError(Exception):
-    """A refused ticket operation with a stable code and a human message."""
-
-    def __init__(self, code: TicketErrorCode, **params: Any) -> None:
-        self.code = code
-        self.params = params
-        super().__init__(self.message)
-
-    @property
-    def message(self) -> str:
-        return str(self.code.label) % self.params if self.params else str(self.code.label)
+class TicketError(DomainError):
+    code: TicketErrorCode
