@@ -1,0 +1,90 @@
+"""`zabota demo`: a believable store to click through, and `--tickets N` for benchmarks."""
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from rich.console import Console
+from rich.markup import escape
+
+from zabota.demo import data
+from zabota.demo.build import build_demo, demo_store, load_setup, wipe_demo
+from zabota.demo.bulk import add_bulk_tickets
+
+
+class Command(BaseCommand):
+    def add_arguments(self, parser: CommandParser) -> None:
+        # argparse cannot format lazy strings, so the texts are translated here, at run time.
+        parser.description = _(
+            "Create the demo store: its team, customers and tickets with whole conversations. "
+            "Does nothing if it exists, unless --reset. --tickets N then adds N generated "
+            "tickets for benchmarks."
+        )
+        parser.add_argument("--seed", type=int, default=7, help=_("Random seed (default 7)."))
+        parser.add_argument(
+            "--customers", type=int, default=400, help=_("Customers of the demo store.")
+        )
+        parser.add_argument(
+            "--stories",
+            type=int,
+            default=600,
+            help=_("Tickets played through the real actions (default 600)."),
+        )
+        parser.add_argument(
+            "--tickets",
+            type=int,
+            default=0,
+            help=_("Then add this many generated tickets with bulk inserts (benchmarks)."),
+        )
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help=_("First delete the demo store, its made-up customers and the demo team."),
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        seed, tickets = options["seed"], options["tickets"]
+        if tickets < 0 or options["customers"] < 1 or options["stories"] < 1:
+            raise CommandError(
+                _("--customers and --stories must be positive, --tickets must not be negative.")
+            )
+        # Django's OutputWrapper is file-like (write, flush, isatty) but not typed as IO.
+        console = Console(file=self.stdout, highlight=False, soft_wrap=True)  # type: ignore[arg-type]
+
+        def log(message: str) -> None:
+            console.print(escape(message))
+
+        if connection.vendor == "postgresql":
+            # Demo data can be made again: don't wait for the disk on each of the thousands of
+            # small commits (the outbox enqueues one task per event after commit).
+            with connection.cursor() as cursor:
+                cursor.execute("SET synchronous_commit TO OFF")
+        store = demo_store()
+        if store is not None and options["reset"]:
+            log(_("Deleting the demo store “%(name)s” …") % {"name": store.name})
+            wipe_demo(store, log=log)
+            store = None
+        if store is None:
+            log(_("Creating the demo store …"))
+            setup = build_demo(
+                seed=seed, customers=options["customers"], tickets=options["stories"], log=log
+            )
+            store = setup.store
+        elif not tickets:
+            log(
+                _("The demo store “%(name)s” exists already; nothing to do.") % {"name": store.name}
+            )
+            log(_("Use --reset to build it again, or --tickets N to add tickets."))
+            return
+        if tickets:
+            added = add_bulk_tickets(load_setup(store), tickets, seed=seed, console=console)
+            log(
+                ngettext("Added %(count)d ticket.", "Added %(count)d tickets.", added)
+                % {"count": added}
+            )
+        log("")
+        log(_("Demo logins (password %(password)s):") % {"password": data.PASSWORD})
+        for role, email in data.LOGINS:
+            log(f"  {role:<6} {email}")
