@@ -195,5 +195,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"zabota": {"level": "INFO"}, "django_tasks_db": {"level": "WARNING"}},
+    "loggers": {
+        "zabota": {"level": "INFO"},
+        # One line per task run is noise at our volumes; failures still log at ERROR.
+        "django.tasks": {"level": "WARNING"},
+        "django_tasks_db": {"level": "WARNING"},
+    },
 }
