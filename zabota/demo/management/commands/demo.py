@@ -58,7 +58,7 @@ class Command(BaseCommand):
 
         if connection.vendor == "postgresql":
             # Demo data can be made again: don't wait for the disk on each of the thousands of
-            # small commits (the outbox enqueues one task per event after commit).
+            # small commits (every action's outbox dispatch task is enqueued after commit).
             with connection.cursor() as cursor:
                 cursor.execute("SET synchronous_commit TO OFF")
         store = demo_store()
