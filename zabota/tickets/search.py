@@ -26,7 +26,9 @@ def _words(query: str) -> list[str]:
 
 
 def _pg_query(words: list[str]) -> str:
-    return " & ".join(f"{w}:*" for w in words)
+    # PostgreSQL's parser reads the digits after a hyphen ("BW-1000703", "2026-11-22") as a
+    # negative number, so a number also matches its signed form.
+    return " & ".join(f"({w}:* | -{w}:*)" if w.isdigit() else f"{w}:*" for w in words)
 
 
 def _fts5_query(words: list[str]) -> str:

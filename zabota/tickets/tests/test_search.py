@@ -49,3 +49,10 @@ def test_customer_search_by_name_and_email(world):
     assert list(search.search_customers(world.ada, "kovács")) == [kovacs]
     assert list(search.search_customers(world.ada, "kovacs.anna@")) == [kovacs]
     assert list(search.search_customers(world.ada, "kowalska")) == [world.maria]
+
+
+def test_finds_numbers_written_after_a_hyphen(world):
+    """Order numbers like BW-1000703 and dates are found by their digits on both databases."""
+    actions.do_add_customer_message(world.ivan_ticket, body_text="Order BW-1000703 from 2026-11-02")
+    assert list(search.search_tickets(world.ada, "1000703")) == [world.ivan_ticket]
+    assert list(search.search_tickets(world.ada, "bw 1000703")) == [world.ivan_ticket]
