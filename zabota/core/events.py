@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from zabota.core.event_types import EVENT_TYPES
@@ -58,17 +59,27 @@ class _DispatchAfterCommit:
     """One after-commit callback per transaction, carrying all the events it published, so a
     transaction costs one dispatch task however many events it wrote."""
 
-    def __init__(self, event_id: int) -> None:
-        self.event_ids = [event_id]
+    def __init__(self, *, nested: bool = False) -> None:
+        self.event_ids: list[int] = []
+        # Also takes the events of savepoints nested below its own level (``dispatch_together``).
+        self.nested = nested
 
     def __call__(self) -> None:
         from zabota.core.tasks import dispatch_events
 
+        if not self.event_ids:
+            return
         try:
             dispatch_events.enqueue(self.event_ids)
         except Exception:
             # The events are persisted; the worker's sweep delivers them later.
             logger.exception("Could not enqueue dispatch of outbox events %s", self.event_ids)
+
+
+def _takes(fn: object, sids: set[str | None], level: set[str | None]) -> bool:
+    if not isinstance(fn, _DispatchAfterCommit):
+        return False
+    return sids <= level if fn.nested else sids == level
 
 
 def publish_on_commit(event_type: str, **payload: Any) -> OutboxEvent:
@@ -79,30 +90,74 @@ def publish_on_commit(event_type: str, **payload: Any) -> OutboxEvent:
     connection = transaction.get_connection()
     # Batch with a pending callback of the same atomic level: Django drops the callbacks of a
     # rolled-back savepoint, so one found here runs exactly when this event's row is committed.
+    # A ``dispatch_together`` callback of an enclosing level is dropped only with this event's
+    # row too; if just this event's savepoint rolls back, the task finds no row and skips it.
     level = set(connection.savepoint_ids)
     pending = next(
-        (
-            fn
-            for sids, fn, _robust in connection.run_on_commit
-            if isinstance(fn, _DispatchAfterCommit) and sids == level
-        ),
+        (fn for sids, fn, _robust in connection.run_on_commit if _takes(fn, sids, level)),
         None,
     )
     if pending is not None:
         pending.event_ids.append(event.pk)
     else:
-        transaction.on_commit(_DispatchAfterCommit(event.pk))
+        callback = _DispatchAfterCommit()
+        callback.event_ids.append(event.pk)
+        transaction.on_commit(callback)  # runs at once outside a transaction
     return event
+
+
+def dispatch_together() -> None:
+    """Dispatch the events the current transaction publishes from now on, also those of
+    savepoints nested in it, with one task after commit — for a transaction that handles a batch
+    of items, each in a savepoint of its own (otherwise each savepoint level gets its task)."""
+    transaction.on_commit(_DispatchAfterCommit(nested=True))
 
 
 def dispatch(event_id: int) -> bool:
     """Run the listeners that have not yet handled this event. Returns True when all succeeded."""
+    return not dispatch_all([event_id])
+
+
+def dispatch_all(event_ids: list[int]) -> list[int]:
+    """Run the listeners that have not yet handled these events (e.g. those one transaction
+    published), in order; returns the ids of the events whose listeners did not all succeed.
+
+    Every event's attempt is counted and committed before any listener runs, so a crash inside
+    a listener still counts as an attempt; the results are saved together afterwards, so a crash
+    before that delivers the events again, as listeners must allow anyway."""
     with transaction.atomic():
-        event = OutboxEvent.objects.select_for_update().filter(pk=event_id).first()
-        if event is None or event.dispatched_at is not None:
-            return True
+        pending = list(
+            OutboxEvent.objects.select_for_update()
+            .filter(pk__in=event_ids, dispatched_at__isnull=True)
+            .order_by("pk")
+        )
+        if not pending:
+            return []
+        OutboxEvent.objects.filter(pk__in=[e.pk for e in pending]).update(
+            attempts=F("attempts") + 1
+        )
+    position = {event_id: index for index, event_id in enumerate(event_ids)}
+    pending.sort(key=lambda event: position[event.pk])
+    failed = []
+    for event in pending:
         event.attempts += 1
-        event.save(update_fields=["attempts"])
+        errors = _run_listeners(event)
+        if errors:
+            event.last_error = "\n".join(errors)
+            event.failed = event.attempts >= MAX_ATTEMPTS
+            failed.append(event.pk)
+        else:
+            event.dispatched_at = timezone.now()
+            event.last_error = ""
+    OutboxEvent.objects.bulk_update(
+        pending, ["done_listeners", "last_error", "failed", "dispatched_at"]
+    )
+    return failed
+
+
+def _run_listeners(event: OutboxEvent) -> list[str]:
+    """Run the event's listeners not yet in ``done_listeners`` (adding the ones that succeed),
+    each in its own transaction; returns the errors of those that failed."""
     done = set(event.done_listeners)
     errors = []
     for fn in listeners_for(event.type):
@@ -118,14 +173,7 @@ def dispatch(event_id: int) -> bool:
         else:
             done.add(name)
     event.done_listeners = sorted(done)
-    if errors:
-        event.last_error = "\n".join(errors)
-        event.failed = event.attempts >= MAX_ATTEMPTS
-    else:
-        event.dispatched_at = timezone.now()
-        event.last_error = ""
-    event.save(update_fields=["done_listeners", "last_error", "failed", "dispatched_at"])
-    return not errors
+    return errors
 
 
 def retry_delay(attempts: int) -> timedelta:

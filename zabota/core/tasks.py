@@ -21,14 +21,11 @@ def dispatch_event(event_id: int) -> bool:
 @task()
 def dispatch_events(event_ids: list[int]) -> int:
     """Deliver the events one transaction published, in order; failures are retried one by one."""
-    delivered = 0
-    for event_id in event_ids:
-        if events.dispatch(event_id):
-            delivered += 1
-            continue
+    failed = events.dispatch_all(event_ids)
+    for event_id in failed:
         event = OutboxEvent.objects.get(pk=event_id)
         if not event.failed:
             dispatch_event.using(
                 run_after=timezone.now() + events.retry_delay(event.attempts)
             ).enqueue(event_id)
-    return delivered
+    return len(event_ids) - len(failed)

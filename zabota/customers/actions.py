@@ -98,15 +98,15 @@ def get_or_create_customer_by_identity(
         return _survivor(identity.customer), False
     first, _sep, last = display_name.strip().partition(" ")
     try:
-        with transaction.atomic():
-            customer = do_create_customer(
-                first_name=first,
-                last_name=last,
-                display_name=display_name,
-                language=language,
-                identities=[(kind, value)],
-                actor=actor,
-            )
+        # do_create_customer's own atomic block rolls its writes back on a taken identity.
+        customer = do_create_customer(
+            first_name=first,
+            last_name=last,
+            display_name=display_name,
+            language=language,
+            identities=[(kind, value)],
+            actor=actor,
+        )
         return customer, True
     except IntegrityError:
         identity = Identity.objects.select_related("customer").get(kind=kind, value=value)

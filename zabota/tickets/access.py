@@ -45,9 +45,17 @@ def visible_tickets_filter(user: User) -> Q | None:
     if led:
         q |= Q(group_id__in=led)
         if user.is_lead:
-            store_ids = Group.objects.filter(pk__in=led).values_list("store_id", flat=True)
-            q |= Q(group__isnull=True, store_id__in=list(store_ids))
+            q |= Q(group__isnull=True, store_id__in=_led_store_ids(user, led))
     return q
+
+
+def _led_store_ids(user: User, led: list[int]) -> list[int]:
+    """The stores of the groups the user leads; cached per object like ``_group_ids``."""
+    cached = getattr(user, "_zabota_led_store_ids", None)
+    if cached is None:
+        cached = list(Group.objects.filter(pk__in=led).values_list("store_id", flat=True))
+        user._zabota_led_store_ids = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def visible_tickets(user: User) -> QuerySet[Ticket]:
@@ -57,9 +65,11 @@ def visible_tickets(user: User) -> QuerySet[Ticket]:
 
 
 def access_ticket_by_id(user: User, ticket_id: int) -> Ticket:
+    """The ticket with its store, customer, assignee and group. ``merged_into`` is left to load
+    on access: joining a second ticket row costs every request, and few tickets are merged."""
     ticket = (
         visible_tickets(user)
-        .select_related("store", "customer", "assignee", "group", "merged_into")
+        .select_related("store", "customer", "assignee", "group")
         .filter(pk=ticket_id)
         .first()
     )
@@ -72,7 +82,7 @@ def access_ticket_by_number(user: User, store_id: int, number: int) -> Ticket:
     """A ticket by the number customers and agents quote ("#42"), within one store."""
     ticket = (
         visible_tickets(user)
-        .select_related("store", "customer", "assignee", "group", "merged_into")
+        .select_related("store", "customer", "assignee", "group")
         .filter(store_id=store_id, number=number)
         .first()
     )
@@ -139,6 +149,24 @@ def assignable_agents(user: User, group: Group | None) -> QuerySet[User]:
     if group is None:
         return qs.none() if not user.is_admin else qs
     return qs.filter(Q(support_groups=group) | Q(led_groups=group)).distinct()
+
+
+def assignable_agents_by_group(groups: list[Group]) -> dict[int, list[User]]:
+    """``assignable_agents(user, group)`` for several groups in one query: each group's active
+    members and its lead (if active), by name. ``groups`` need their ``lead`` loaded."""
+    agents: dict[int, dict[int, User]] = {group.pk: {} for group in groups}
+    memberships = Group.members.through.objects.filter(
+        group_id__in=list(agents), user__is_active=True
+    ).select_related("user")
+    for membership in memberships:
+        agents[membership.group_id][membership.user_id] = membership.user
+    for group in groups:
+        if group.lead is not None and group.lead.is_active:
+            agents[group.pk][group.lead.pk] = group.lead
+    return {
+        group_id: sorted(people.values(), key=lambda person: (person.name, person.pk))
+        for group_id, people in agents.items()
+    }
 
 
 def access_agent_by_id(user: User, agent_id: int) -> User:

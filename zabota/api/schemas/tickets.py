@@ -1,5 +1,6 @@
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from django.urls import reverse
 from ninja import Field, Schema
@@ -15,6 +16,7 @@ from zabota.api.schemas.common import (
 )
 from zabota.tickets.constants import Channel, MessageKind, Status
 from zabota.tickets.models import Attachment, Message, Ticket
+from zabota.tickets.queries import Choice
 
 InboxView = Literal["mine", "unassigned", "open", "awaiting", "all"]
 InboxSort = Literal["activity", "newest", "oldest", "priority"]
@@ -72,6 +74,36 @@ class TicketOut(Schema):
     @staticmethod
     def resolve_merged_into(obj: Ticket) -> int | None:
         return obj.merged_into_id
+
+
+def ticket_out(ticket: Ticket, tags: Sequence[Choice]) -> dict[str, Any]:
+    """``TicketOut`` as a plain dict, for lists: validating 50 tickets through pydantic costs
+    more than loading them. Same keys in the same order, same values; a test holds the two
+    together. ``ticket`` needs its store, customer, assignee and group loaded."""
+    customer, assignee, group = ticket.customer, ticket.assignee, ticket.group
+    return {
+        "id": ticket.pk,
+        "number": ticket.number,
+        "store": ticket.store.slug,
+        "subject": ticket.subject,
+        "status": ticket.status,
+        "priority": priority_name(ticket.priority),
+        "channel": ticket.channel,
+        "language": ticket.language,
+        "customer": {"id": customer.pk, "name": customer.name},
+        "assignee": {"id": assignee.pk, "name": assignee.name} if assignee is not None else None,
+        "group": {"id": group.pk, "name": group.name} if group is not None else None,
+        "tags": [tag.name for tag in tags],
+        "message_count": ticket.message_count,
+        "preview": ticket.preview,
+        "created_at": ticket.created_at,
+        "updated_at": ticket.updated_at,
+        "last_activity_at": ticket.last_activity_at,
+        "first_reply_at": ticket.first_reply_at,
+        "solved_at": ticket.solved_at,
+        "merged_into": ticket.merged_into_id,
+        "version": ticket.version,
+    }
 
 
 class TicketList(Schema):

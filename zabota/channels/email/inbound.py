@@ -1,8 +1,8 @@
 """The first step of every inbound path (IMAP, MTA pipe, webhook): store the raw bytes.
 
-Nothing is parsed or routed here; a row is written, committed and the processing task is queued
-after commit (``process.process_inbound``). A crash after this point loses nothing: the raw mail is
-in the database and the worker's sweep re-queues rows whose task was lost.
+Nothing is parsed or routed here; a row is written and committed, and processing is queued
+(``queue_processing``, ``process.process_inbound``). A crash after this point loses nothing: the
+raw mail is in the database and the worker's sweep re-queues rows whose task was lost.
 """
 
 import hashlib
@@ -14,8 +14,11 @@ from email.message import Message as MimeMessage
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from email.utils import getaddresses, parseaddr
+from functools import partial
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, router, transaction
+from django_tasks_db.backend import DatabaseBackend
+from django_tasks_db.models import DBTaskResult
 
 from zabota.channels.email.models import InboundEmail, Mailbox
 
@@ -86,7 +89,10 @@ def _decoded(value: str) -> str:
 def dedupe_key(raw: bytes) -> str:
     """sha256 over the identifying headers and the body, with line endings normalised, so that
     the same mail dedupes whichever path and MTA delivered it."""
-    headers = _parse_headers(raw)
+    return _dedupe_key(raw, _parse_headers(raw))
+
+
+def _dedupe_key(raw: bytes, headers: MimeMessage | None) -> str:
     values = [headers.get(name) if headers is not None else None for name in _IDENTITY_HEADERS]
     digest = hashlib.sha256()
     if all(value is None for value in values):
@@ -102,41 +108,60 @@ def dedupe_key(raw: bytes) -> str:
 
 def read_headers(raw: bytes) -> RawHeaders:
     """Best-effort header values for the admin list and routing; never raises."""
-    headers = _parse_headers(raw)
+    return _read_headers(_parse_headers(raw))
+
+
+def _read_headers(headers: MimeMessage | None) -> RawHeaders:
     from_value = _value(headers, "from")
     _name, sender = parseaddr(from_value)
-    candidates = dict.fromkeys(
-        a.casefold()
-        for a in [*_BRACKETED_ADDRESS.findall(from_value), *_BARE_ADDRESS.findall(from_value)]
+    return RawHeaders(
+        message_id=_value(headers, "message-id").strip("<> ")[:998],
+        sender=sender.strip().casefold()[:320],
+        subject=clean_text(_decoded(_value(headers, "subject")))[:300],
+        delivered_to=_delivered_to(headers),
+        from_candidates=_from_candidates(from_value),
     )
+
+
+def routing_headers(raw: bytes) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``read_headers(raw)``'s ``delivered_to`` and ``from_candidates``, without decoding the
+    rest (processing has the parsed mail for that)."""
+    headers = _parse_headers(raw)
+    return _delivered_to(headers), _from_candidates(_value(headers, "from"))
+
+
+def _delivered_to(headers: MimeMessage | None) -> tuple[str, ...]:
     delivered: list[str] = []
     if headers is not None:
         for name in ("delivered-to", "x-original-to"):
             values = [clean_text(str(v)) for v in headers.get_all(name, [])]
             delivered += [addr for _n, addr in getaddresses(values) if "@" in addr]
-    return RawHeaders(
-        message_id=_value(headers, "message-id").strip("<> ")[:998],
-        sender=sender.strip().casefold()[:320],
-        subject=clean_text(_decoded(_value(headers, "subject")))[:300],
-        delivered_to=tuple(a.strip().casefold() for a in delivered),
-        from_candidates=tuple(candidates),
+    return tuple(a.strip().casefold() for a in delivered)
+
+
+def _from_candidates(from_value: str) -> tuple[str, ...]:
+    candidates = dict.fromkeys(
+        a.casefold()
+        for a in [*_BRACKETED_ADDRESS.findall(from_value), *_BARE_ADDRESS.findall(from_value)]
     )
+    return tuple(candidates)
 
 
 def store_raw(
     raw: bytes, *, source: str, mailbox: Mailbox | None = None, envelope_recipient: str = ""
 ) -> tuple[InboundEmail, bool]:
-    """Store one received mail and queue its processing after commit.
+    """Store one received mail and make sure its processing is queued (``queue_processing``).
 
     Returns ``(row, created)``; the same mail stored again (any path, any number of times)
     returns the existing row with ``created=False`` and queues nothing. Raises only when the
     database cannot store it, so the caller must not acknowledge the mail to its sender then.
     """
-    key = dedupe_key(raw)
+    parsed_headers = _parse_headers(raw)
+    key = _dedupe_key(raw, parsed_headers)
     existing = InboundEmail.objects.filter(dedupe_key=key).first()
     if existing is not None:
         return existing, False
-    headers = read_headers(raw)
+    headers = _read_headers(parsed_headers)
     try:
         with transaction.atomic():
             inbound = InboundEmail.objects.create(
@@ -150,11 +175,50 @@ def store_raw(
                 sender=headers.sender,
                 subject=headers.subject,
             )
-            transaction.on_commit(lambda: enqueue_processing(inbound.pk))
+            queue_processing(inbound.pk)
     except IntegrityError:
         # Another path stored the same mail between our check and our insert.
         return InboundEmail.objects.get(dedupe_key=key), False
     return inbound, True
+
+
+def queue_processing(inbound_id: int) -> None:
+    """Make sure a processing task runs after the current transaction, which stored the mail,
+    commits. Call it inside that transaction.
+
+    With the database task backend the task row commits together with the mail, so no crash
+    can leave a stored mail without its task, and no row is added while a processing task is
+    queued and not yet started: that task processes every waiting mail when it runs
+    (``process.process_received``), so a burst of mail costs a task per batch, not one per
+    mail. The waiting task is locked until this transaction ends, so a worker cannot start it
+    before the mail is visible (it skips locked tasks). Other backends get a task per mail,
+    queued after commit.
+    """
+    from zabota.channels.email.tasks import process_inbound_task
+
+    if not _tasks_stored_with_mail():
+        transaction.on_commit(partial(enqueue_processing, inbound_id))
+        return
+    waiting = (
+        DBTaskResult.objects.ready()
+        .filter(
+            task_path=process_inbound_task.module_path,
+            queue_name=process_inbound_task.queue_name,
+            backend_name=process_inbound_task.backend,
+        )
+        .select_for_update(skip_locked=True)
+        .values_list("pk", flat=True)[:1]
+    )
+    if not waiting:
+        process_inbound_task.enqueue(inbound_id)
+
+
+def _tasks_stored_with_mail() -> bool:
+    from zabota.channels.email.tasks import process_inbound_task
+
+    return isinstance(process_inbound_task.get_backend(), DatabaseBackend) and (
+        router.db_for_write(DBTaskResult) == router.db_for_write(InboundEmail)
+    )
 
 
 def enqueue_processing(inbound_id: int) -> None:

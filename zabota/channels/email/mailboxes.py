@@ -73,6 +73,44 @@ def is_own_address(address: str, own: set[str]) -> bool:
     return address.casefold() in own or tokens.base_address(address) in own
 
 
+class AddressBook:
+    """Our mailboxes and addresses as one processing run sees them, each read at most once.
+
+    A run is one mail or one batch of mails in one transaction: the batch then costs one query
+    per distinct mailbox or address instead of several per mail. Kept that short on purpose, so
+    a mailbox an admin adds or deactivates counts from the next run on. A run whose transaction
+    (or savepoint) rolled back must start a new book: a mailbox created for a store address
+    (``mailbox_for_address``) may have been rolled back with it.
+    """
+
+    def __init__(self) -> None:
+        self._own: set[str] | None = None
+        self._by_id: dict[int, Mailbox | None] = {}
+        self._by_address: dict[str, Mailbox | None] = {}
+
+    @property
+    def own(self) -> set[str]:
+        """``own_addresses()``."""
+        if self._own is None:
+            self._own = own_addresses()
+        return self._own
+
+    def mailbox(self, mailbox_id: int) -> Mailbox | None:
+        """The mailbox with its store (None if it was deleted meanwhile)."""
+        if mailbox_id not in self._by_id:
+            self._by_id[mailbox_id] = (
+                Mailbox.objects.select_related("store").filter(pk=mailbox_id).first()
+            )
+        return self._by_id[mailbox_id]
+
+    def mailbox_for_address(self, address: str) -> Mailbox | None:
+        """``mailbox_for_address(address)``."""
+        key = address.strip().strip("<>").casefold()
+        if key not in self._by_address:
+            self._by_address[key] = mailbox_for_address(key)
+        return self._by_address[key]
+
+
 def webhook_signature(secret: str, body: bytes) -> str:
     """The ``X-Zabota-Signature`` value for ``body``: ``sha256=<hex HMAC-SHA256>``."""
     return SIGNATURE_PREFIX + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()

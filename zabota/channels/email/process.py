@@ -1,20 +1,23 @@
 """Turn a stored inbound mail into its result: a message in a ticket, a note, or a logged no-op.
 
 ``process_inbound`` is idempotent: a mail in a final status is returned untouched, and all of the
-work for one mail happens in one transaction, so a crash leaves it ``received``/``failed`` and a
-retry starts from scratch. Steps: burst limit → parse (unparsable: quarantined) → classify
-(loop/noise) → route (reply, new ticket, catch-all) → act.
+work for one mail happens in one transaction (in the worker's batches: one savepoint), so a crash
+leaves it ``received``/``failed`` and a retry starts from scratch. Steps: burst limit → parse
+(unparsable: quarantined) → classify (loop/noise) → route (reply, new ticket, catch-all) → act.
 """
 
 import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -26,8 +29,13 @@ from zabota.channels.email.classify import (
     delivery_failure,
 )
 from zabota.channels.email.constants import InboundStatus, OutboundStatus
-from zabota.channels.email.inbound import clean_text, enqueue_processing, read_headers
-from zabota.channels.email.mailboxes import own_addresses
+from zabota.channels.email.inbound import (
+    clean_text,
+    enqueue_processing,
+    queue_processing,
+    routing_headers,
+)
+from zabota.channels.email.mailboxes import AddressBook
 from zabota.channels.email.models import InboundEmail, OutboundEmail
 from zabota.channels.email.parse import ParseError, parse_email
 from zabota.channels.email.parsed import ParsedEmail
@@ -39,6 +47,7 @@ from zabota.channels.email.route import (
     surviving_ticket,
 )
 from zabota.commerce.models import Store
+from zabota.core.events import dispatch_together
 from zabota.customers.actions import get_or_create_customer_by_identity
 from zabota.customers.constants import IdentityKind
 from zabota.customers.normalize import InvalidIdentity, normalize_email
@@ -89,15 +98,191 @@ def process_inbound(inbound_id: int) -> InboundEmail:
     status = InboundEmail.objects.filter(pk=inbound_id).values_list("status", flat=True).get()
     if status in FINAL_STATUSES:
         return InboundEmail.objects.get(pk=inbound_id)
+    inbound, _worked = _process_locked(inbound_id, AddressBook())
+    return inbound
+
+
+def process_queued(inbound_id: int) -> str:
+    """``process_inbound`` as the processing task runs it; returns the mail's status. A failed
+    mail whose next attempt is not due yet is left alone: it failed in a batch of
+    ``process_received`` while a task of its own was still queued, and its retry is queued for
+    when it is due."""
+    status, next_attempt_at = (
+        InboundEmail.objects.filter(pk=inbound_id).values_list("status", "next_attempt_at").get()
+    )
+    if status in FINAL_STATUSES:
+        return status
+    if status == InboundStatus.FAILED and next_attempt_at and next_attempt_at > timezone.now():
+        return status
+    inbound, _worked = _process_locked(inbound_id, AddressBook())
+    return inbound.status
+
+
+@contextmanager
+def _replayable_transaction() -> Iterator[None]:
+    """A transaction whose every write can be recomputed from the stored raw mail.
+
+    On PostgreSQL its commit does not wait for the WAL flush (``synchronous_commit off``): a
+    crash of the database server may forget the last few hundred milliseconds of processing,
+    which then leaves those mails ``received`` for the sweep to process again — never loses one,
+    since ``store_raw`` commits the raw mail durably first (docs/email.md, "Durability"). Only
+    a transaction opened here is relaxed, never a caller's that this one is nested in."""
+    connection = transaction.get_connection()
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        # The customer, the ticket, each mail of a batch: savepoints whose events go together.
+        dispatch_together()
+        yield
+
+
+def _process_locked(inbound_id: int, addresses: AddressBook) -> tuple[InboundEmail, bool]:
+    """Lock the row and process it unless it is final; returns it and whether it was processed.
+    A failure is recorded on the row and re-raised."""
     try:
-        with transaction.atomic():
-            inbound = InboundEmail.objects.select_for_update().get(pk=inbound_id)
-            if inbound.status not in FINAL_STATUSES:
-                _Processing(inbound).run()
+        with _replayable_transaction():
+            inbound = (
+                InboundEmail.objects.select_for_update()
+                .annotate(mails_in_window=_mails_in_burst_window())
+                .get(pk=inbound_id)
+            )
+            if inbound.status in FINAL_STATUSES:
+                return inbound, False
+            _Processing(inbound, addresses).run()
+    except InboundEmail.DoesNotExist:
+        raise  # deleted by an admin meanwhile: nothing to record it on
     except Exception as exc:
         _record_failure(inbound_id, exc)
         raise
-    return inbound
+    return inbound, True
+
+
+def _mails_in_burst_window() -> Coalesce:
+    """How many mails the row's sender sent within the burst window up to the row itself,
+    counted in the query that locks the row (``ZABOTA_EMAIL_BURST_LIMIT``)."""
+    _max_messages, window_seconds = settings.ZABOTA_EMAIL_BURST_LIMIT
+    return _mails_within(window_seconds)
+
+
+@cache
+def _mails_within(window_seconds: int) -> Coalesce:
+    # Built once per window: composing a subquery costs about as much as running it.
+    earlier = (
+        InboundEmail.objects.filter(
+            Q(received_at__lt=OuterRef("received_at"))
+            | Q(received_at=OuterRef("received_at"), pk__lte=OuterRef("pk")),
+            sender=OuterRef("sender"),
+            received_at__gt=OuterRef("received_at") - timedelta(seconds=window_seconds),
+        )
+        .order_by()
+        .values("sender")
+        .annotate(mails=Count("pk"))
+        .values("mails")
+    )
+    return Coalesce(Subquery(earlier), 0)
+
+
+# The worker's batches (``process_received``): mails per transaction, and how long one task
+# keeps taking batches before the other queued tasks (outbound mail, event dispatch) get a turn.
+BATCH_SIZE = 20
+DRAIN_SECONDS = 2.0
+
+
+def process_received(*, seconds: float = DRAIN_SECONDS, batch_size: int = BATCH_SIZE) -> int:
+    """Process the mails waiting in ``received``, oldest first, in batches, for about
+    ``seconds``; returns how many were processed.
+
+    The processing task runs this in a worker after its own mail: a burst of mail then costs
+    one task run rather than one per mail (``inbound.queue_processing`` adds no task while one
+    waits; tasks queued otherwise find their mail processed and return at once). Each batch is
+    one transaction with a savepoint per mail: a mail that fails rolls back alone, is recorded
+    as failed and gets its retry; the others commit together. Out of time with mail still
+    waiting, it queues a task to go on. Never raises: what an error leaves waits for the sweep.
+    """
+    deadline = time.monotonic() + seconds
+    processed = 0
+    try:
+        while claimed := _claim_received(batch_size):
+            processed += _process_batch(claimed)
+            if time.monotonic() >= deadline:
+                _queue_next_waiting()
+                break
+    except Exception:
+        # E.g. the connection broke and a batch was rolled back: its mails are still received
+        # and the sweep processes them (or tasks of their own, if queued).
+        logger.exception("Processing the waiting inbound e-mails failed")
+    return processed
+
+
+def _queue_next_waiting() -> None:
+    """Out of time with mail possibly still waiting: queue the processing of the oldest one, so
+    that a new task goes on with it after the tasks queued meanwhile."""
+    with transaction.atomic():
+        waiting = (
+            InboundEmail.objects.filter(status=InboundStatus.RECEIVED, next_attempt_at__isnull=True)
+            .order_by("received_at", "pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if waiting is not None:
+            queue_processing(waiting)
+
+
+def _claim_received(size: int) -> list[int]:
+    """Take up to ``size`` received mails that no other worker is processing and mark them
+    (``next_attempt_at``, as the sweep marks what it queues) in a committed transaction before
+    processing any. A batch that dies with the process (out of memory, killed) leaves its mails
+    marked: no later batch takes them, so a mail that kills the worker cannot kill every batch;
+    the sweep (or a task of their own) processes them one by one."""
+    with transaction.atomic():
+        ids = list(
+            InboundEmail.objects.filter(status=InboundStatus.RECEIVED, next_attempt_at__isnull=True)
+            .order_by("received_at", "pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:size]
+        )
+        if ids:
+            InboundEmail.objects.filter(pk__in=ids).update(next_attempt_at=timezone.now())
+    return ids
+
+
+def _process_batch(inbound_ids: list[int]) -> int:
+    processed = 0
+    addresses = AddressBook()
+    with _replayable_transaction():
+        for inbound_id in inbound_ids:
+            try:
+                _inbound, worked = _process_locked(inbound_id, addresses)
+            except InboundEmail.DoesNotExist:
+                continue
+            except Exception:
+                # Recorded as failed; what its savepoint rolled back may be cached.
+                addresses = AddressBook()
+                transaction.on_commit(partial(enqueue_retry, inbound_id))
+                continue
+            processed += worked
+    return processed
+
+
+def enqueue_retry(inbound_id: int) -> None:
+    """Queue the next attempt of a failed mail for when it is due, on backends that can defer
+    a task; otherwise (and if queueing fails) the worker's sweep queues it then."""
+    from zabota.channels.email.tasks import process_inbound_task
+
+    if not process_inbound_task.get_backend().supports_defer:
+        return
+    try:
+        next_attempt_at = (
+            InboundEmail.objects.filter(pk=inbound_id)
+            .values_list("next_attempt_at", flat=True)
+            .first()
+        )
+        if next_attempt_at is not None:
+            process_inbound_task.using(run_after=next_attempt_at).enqueue(inbound_id)
+    except Exception:
+        logger.exception("Could not queue the retry of inbound e-mail %s", inbound_id)
 
 
 def _record_failure(inbound_id: int, exc: Exception) -> None:
@@ -139,8 +324,9 @@ class Outcome:
 class _Processing:
     """One mail's way through the steps; ``run`` saves the result on the inbound row."""
 
-    def __init__(self, inbound: InboundEmail) -> None:
+    def __init__(self, inbound: InboundEmail, addresses: AddressBook) -> None:
         self.inbound = inbound
+        self.addresses = addresses
         self.raw = bytes(inbound.raw)
 
     def run(self) -> None:
@@ -182,16 +368,15 @@ class _Processing:
             reason = f"Parser error: {type(exc).__name__}: {exc}"
             return Outcome(InboundStatus.QUARANTINED, OUTCOME_PARSE_ERROR, error=reason)
 
-        own = own_addresses()
-        raw_headers = read_headers(self.raw)
-        sender = self._sender(parsed, raw_headers.from_candidates)
-        classification = classify(parsed, own=own)
+        delivered_to, from_candidates = routing_headers(self.raw)
+        sender = self._sender(parsed, from_candidates)
+        classification = classify(parsed, own=self.addresses.own)
         route = route_mail(
             parsed,
             inbound=self.inbound,
-            delivered_to=raw_headers.delivered_to,
+            delivered_to=delivered_to,
             sender=sender,
-            own=own,
+            addresses=self.addresses,
         )
         if route.mailbox is not None and self.inbound.mailbox_id is None:
             self.inbound.mailbox = route.mailbox
@@ -216,15 +401,9 @@ class _Processing:
         inbound = self.inbound
         if not inbound.sender or inbound.outcome == RELEASED:
             return False
-        max_messages, window_seconds = settings.ZABOTA_EMAIL_BURST_LIMIT
-        since = inbound.received_at - timedelta(seconds=window_seconds)
-        earlier = InboundEmail.objects.filter(
-            Q(received_at__lt=inbound.received_at)
-            | Q(received_at=inbound.received_at, pk__lte=inbound.pk),
-            sender=inbound.sender,
-            received_at__gt=since,
-        )
-        return earlier.count() > max_messages
+        max_messages, _window_seconds = settings.ZABOTA_EMAIL_BURST_LIMIT
+        # Annotated by the query that locked the row (``_mails_in_burst_window``).
+        return inbound.mails_in_window > max_messages  # type: ignore[attr-defined]
 
     @staticmethod
     def _sender(parsed: ParsedEmail, from_candidates: tuple[str, ...]) -> str:
@@ -242,13 +421,19 @@ class _Processing:
     def _stored_message(parsed: ParsedEmail, store: Store) -> Message | None:
         if not parsed.message_id:
             return None
-        return (
-            Message.objects.filter(
-                ticket__store=store, external_id=clean_text(parsed.message_id)[:255]
-            )
-            .select_related("ticket")
-            .order_by("pk")
-            .first()
+        # Matched by the indexed Message-ID alone and checked for the store afterwards: it names
+        # one message or none, and a join condition on the store lets PostgreSQL walk all of
+        # the store's tickets instead (it does, on statistics from before a burst of tickets).
+        same_id = Message.objects.filter(external_id=clean_text(parsed.message_id)[:255])
+        if not same_id.exists():
+            return None
+        return next(
+            (
+                m
+                for m in same_id.select_related("ticket").order_by("pk")
+                if m.ticket.store_id == store.pk
+            ),
+            None,
         )
 
     # -- acting ----------------------------------------------------------------------------

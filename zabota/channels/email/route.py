@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from zabota.channels.email import tokens
-from zabota.channels.email.mailboxes import is_own_address, mailbox_for_address
+from zabota.channels.email.mailboxes import AddressBook, is_own_address
 from zabota.channels.email.models import InboundEmail, Mailbox, OutboundEmail
 from zabota.channels.email.parsed import ParsedEmail
 from zabota.commerce.models import Store
@@ -133,14 +133,18 @@ def _by_references(parsed: ParsedEmail, store: Store) -> Ticket | None:
     # Stored with or without angle brackets depending on who wrote them.
     variants = [*ids, *(f"<{i}>" for i in ids)]
     found: dict[str, int] = {}
-    for external_id, ticket_id in Message.objects.filter(
-        ticket__store=store, external_id__in=[v[:255] for v in variants]
-    ).values_list("external_id", "ticket_id"):
-        found.setdefault(external_id.strip("<>"), ticket_id)
-    for message_id, ticket_id in OutboundEmail.objects.filter(
-        ticket__store=store, message_id_header__in=variants
-    ).values_list("message_id_header", "ticket_id"):
-        found.setdefault(message_id.strip("<>"), ticket_id)
+    # The store is checked here, not joined in SQL: the ids are indexed and name few rows, while
+    # a join on the store may make PostgreSQL walk the store's tickets (statistics lag behind
+    # a burst of new tickets).
+    stored = Message.objects.filter(external_id__in=[v[:255] for v in variants]).values_list(
+        "external_id", "ticket_id", "ticket__store_id"
+    )
+    sent = OutboundEmail.objects.filter(message_id_header__in=variants).values_list(
+        "message_id_header", "ticket_id", "ticket__store_id"
+    )
+    for message_id, ticket_id, store_id in [*stored, *sent]:
+        if store_id == store.pk:
+            found.setdefault(message_id.strip("<>"), ticket_id)
     for message_id in ids:
         match = found.get(message_id) or found.get(message_id[:255])
         if match is not None:
@@ -192,9 +196,9 @@ def participants(ticket: Ticket, *, own: set[str]) -> set[str]:
     return {a for a in addresses if a and not is_own_address(a, own)}
 
 
-def _mailbox_for(addresses: list[str]) -> Mailbox | None:
+def _mailbox_for(addresses: list[str], book: AddressBook) -> Mailbox | None:
     for address in addresses:
-        mailbox = mailbox_for_address(address)
+        mailbox = book.mailbox_for_address(address)
         if mailbox is not None:
             return mailbox
     return None
@@ -206,11 +210,12 @@ def route_mail(
     inbound: InboundEmail,
     delivered_to: Iterable[str],
     sender: str,
-    own: set[str],
+    addresses: AddressBook,
 ) -> Route:
     """Decide where ``parsed`` goes. ``sender``: the normalised From address ("" if none)."""
     to_addresses = recipients(parsed, inbound, delivered_to)
-    mailbox = inbound.mailbox or _mailbox_for(to_addresses)
+    mailbox = addresses.mailbox(inbound.mailbox_id) if inbound.mailbox_id is not None else None
+    mailbox = mailbox or _mailbox_for(to_addresses, addresses)
     store = mailbox.store if mailbox is not None else None
 
     steps = (
@@ -227,7 +232,7 @@ def route_mail(
             # A number in a subject is easy to guess: only the customer's own address counts.
             allowed = customer_emails(ticket)
         else:
-            allowed = participants(ticket, own=own)
+            allowed = participants(ticket, own=addresses.own)
         if sender and sender in allowed:
             return Route(kind, store=ticket.store, mailbox=mailbox, ticket=ticket)
         return Route(

@@ -4,40 +4,39 @@ an admin can see (``failed`` after the last attempt)."""
 import logging
 
 from django.tasks import task
+from django.tasks.backends.immediate import ImmediateBackend
 
 from zabota.channels.email.models import InboundEmail
-from zabota.channels.email.process import process_inbound
+from zabota.channels.email.process import enqueue_retry, process_queued, process_received
 
 logger = logging.getLogger(__name__)
 
 
 @task()
 def process_inbound_task(inbound_id: int) -> str:
-    """Process one stored inbound mail. On failure the row is marked failed with its next attempt
-    time, the retry is queued for then (on backends that can defer; otherwise the worker's sweep
-    queues it), and the error is re-raised so the task result shows it."""
+    """Process one stored inbound mail, then, in a worker, every other mail waiting in
+    ``received`` (``process.process_received``): with the database task backend ``store_raw``
+    queues no further task while one waits, so this run may be the one a burst of mail relies
+    on, whatever became of its own mail. On failure the row is marked failed with its next
+    attempt time, the retry is queued for then (on backends that can defer; otherwise the
+    worker's sweep queues it), and the error is re-raised so the task result shows it."""
     try:
-        return process_inbound(inbound_id).status
+        status = process_queued(inbound_id)
     except InboundEmail.DoesNotExist:
-        return "deleted"  # an admin deleted it meanwhile: nothing to process
+        status = "deleted"  # an admin deleted it meanwhile: nothing to process
     except Exception:
-        _queue_retry(inbound_id)
+        enqueue_retry(inbound_id)
         raise
+    finally:
+        if _runs_in_worker():
+            process_received()
+    return status
 
 
-def _queue_retry(inbound_id: int) -> None:
-    if not process_inbound_task.get_backend().supports_defer:
-        return
-    try:
-        next_attempt_at = (
-            InboundEmail.objects.filter(pk=inbound_id)
-            .values_list("next_attempt_at", flat=True)
-            .first()
-        )
-        if next_attempt_at is not None:
-            process_inbound_task.using(run_after=next_attempt_at).enqueue(inbound_id)
-    except Exception:  # the sweep re-queues failed mails whose retry was not queued
-        logger.exception("Could not queue the retry of inbound e-mail %s", inbound_id)
+def _runs_in_worker() -> bool:
+    # An immediate backend runs the task inside whoever queued it (a webhook request, the
+    # ingest-email command, a test): it must process its own mail and nothing else.
+    return not isinstance(process_inbound_task.get_backend(), ImmediateBackend)
 
 
 @task()

@@ -1,7 +1,6 @@
 """The inbox: views, filters, sort, keyset pagination ("Load more") and bulk changes."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, cast
 
 from django.contrib import messages
@@ -16,13 +15,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from zabota.accounts.models import Group, User
-from zabota.tickets.access import (
-    access_agent_by_id,
-    access_tickets_by_ids,
-    visible_groups,
-    visible_tags,
-)
+from zabota.accounts.models import User
+from zabota.tickets.access import access_agent_by_id, access_tickets_by_ids
 from zabota.tickets.actions import (
     check_assign,
     check_change_priority,
@@ -32,8 +26,8 @@ from zabota.tickets.actions import (
 )
 from zabota.tickets.constants import Channel, Priority, Status
 from zabota.tickets.error_codes import TicketError
-from zabota.tickets.models import Tag, Ticket
-from zabota.tickets.queries import InvalidCursor, inbox_page
+from zabota.tickets.models import Ticket
+from zabota.tickets.queries import InvalidCursor, inbox_page, team_lists
 from zabota.web.forms import BULK_STATUSES, SORT_CHOICES, BulkForm, inbox_filter_from
 from zabota.web.templatetags.web_ui import INBOX_VIEWS
 
@@ -48,32 +42,6 @@ VIEW_HINTS = {
     "awaiting": gettext_lazy("Solutions proposed and waiting for the customer's confirmation."),
     "all": gettext_lazy("Every ticket you can see, solved and closed ones included."),
 }
-
-
-@dataclass
-class FilterOptions:
-    """What the filter bar and the bulk bar offer: the agent's groups, their people, tags."""
-
-    groups: list[Group]
-    agents: list[User]
-    tags: list[Tag]
-
-    @classmethod
-    def for_user(cls, user: User) -> "FilterOptions":
-        groups = list(
-            visible_groups(user)
-            .select_related("lead")
-            .prefetch_related("members")
-            .order_by("store__name", "name")
-        )
-        people = {
-            person.pk: person
-            for group in groups
-            for person in (group.lead, *group.members.all())
-            if person is not None and person.is_active
-        }
-        agents = sorted(people.values(), key=lambda person: str(person).casefold())
-        return cls(groups=groups, agents=agents, tags=list(visible_tags(user).order_by("name")))
 
 
 def _fragment_target(request: HttpRequest) -> str:
@@ -102,7 +70,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
         # The header's ticket count comes along as an out-of-band swap.
         response = render(request, "web/inbox/_list.html", {**context, "oob": True})
     else:
-        options = FilterOptions.for_user(user)
+        # The filter bar's groups, agents and tags; the sidebar reuses them.
+        options = team_lists(user)
         context.update(
             options=options,
             view_label=dict((slug, label) for slug, label, _icon in INBOX_VIEWS)[inbox_filter.view],

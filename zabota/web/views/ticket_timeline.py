@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from zabota.tickets.constants import Channel, EventKind, MessageKind, Priority, Status
 from zabota.tickets.models import Attachment, Message, Ticket, TicketEvent
+from zabota.tickets.queries import Timeline
 
 # Sanitised HTML always quotes attribute values with double quotes.
 _CID_SRC = re.compile(r'src="cid:([^"]*)"')
@@ -110,8 +111,9 @@ def message_author(message: Message, ticket: Ticket) -> str:
     return str(message.channel_meta.get("by") or _("System"))
 
 
-def present_message(message: Message, ticket: Ticket) -> MessageEntry:
-    attachments = list(message.attachments.all())
+def present_message(
+    message: Message, ticket: Ticket, attachments: list[Attachment]
+) -> MessageEntry:
     body, inline = render_body(message, attachments)
     original = message.original_ticket_number
     return MessageEntry(
@@ -240,14 +242,14 @@ def present_event(event: TicketEvent, ticket: Ticket) -> EventEntry:
     )
 
 
-def present_timeline(
-    ticket: Ticket, items: Iterable[Message | TicketEvent]
-) -> list[MessageEntry | EventEntry]:
-    """``items`` as ``tickets.queries.timeline`` returns them (messages with attachments).
+def present_timeline(ticket: Ticket, timeline: Timeline) -> list[MessageEntry | EventEntry]:
+    """The entries of ``tickets.queries.timeline``, ready to show.
 
     The "created" row is left out: the first message and the details panel already say it."""
     return [
-        present_message(item, ticket) if isinstance(item, Message) else present_event(item, ticket)
-        for item in items
+        present_message(item, ticket, timeline.files.get(item.pk, []))
+        if isinstance(item, Message)
+        else present_event(item, ticket)
+        for item in timeline.entries
         if isinstance(item, Message) or item.kind != EventKind.CREATED
     ]

@@ -11,7 +11,6 @@ from typing import Any, cast
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language_info, gettext_lazy
@@ -35,8 +34,6 @@ STATUS_ACTIONS = (
     (Status.CLOSED, gettext_lazy("Closed")),
 )
 OTHER_TICKETS_SHOWN = 8
-# Tag names offered while typing a new tag (the store's, alphabetically).
-KNOWN_TAGS_OFFERED = 200
 
 
 def agent(request: HttpRequest) -> User:
@@ -51,20 +48,14 @@ def ticket_or_404(request: HttpRequest, ticket_id: int) -> Ticket:
         raise Http404(exc.message) from exc
 
 
-def assign_options(user: User, ticket: Ticket) -> list[dict[str, Any]]:
+def assign_options(pickers: queries.TicketPickers, ticket: Ticket) -> list[dict[str, Any]]:
     """The assignment picker: per group of the ticket's store the agent may assign to, "nobody
     in particular" and each of its agents; values are "<group id>:<agent id>"."""
     current = f"{ticket.group_id or ''}:{ticket.assignee_id or ''}"
     optgroups: list[dict[str, Any]] = []
-    groups = access.visible_groups(user).filter(store_id=ticket.store_id).order_by("name")
-    for group in groups:
-        if not access.can_assign(user, assignee=None, group=group):
-            continue
+    for group in pickers.assign_groups:
         choices = [(f"{group.pk}:", _("%(group)s — anyone") % {"group": group.name})]
-        choices += [
-            (f"{group.pk}:{person.pk}", person.name)
-            for person in access.assignable_agents(user, group).order_by("name")
-        ]
+        choices += [(f"{group.pk}:{person.pk}", person.name) for person in group.agents]
         optgroups.append(
             {"label": group.name, "choices": [(v, label, v == current) for v, label in choices]}
         )
@@ -85,6 +76,7 @@ def panels_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
     """Everything the header, timeline and sidebar show; the number of queries does not grow
     with the length of the conversation."""
     user = agent(request)
+    pickers = queries.ticket_pickers(user, ticket.store_id)
     may_close = access.can_force_close(user) or ticket.status == Status.SOLVED
     status_actions = [
         (value, label)
@@ -99,13 +91,8 @@ def panels_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
             user, ticket.customer_id, exclude_id=ticket.pk, limit=OTHER_TICKETS_SHOWN
         ),
         "ticket_tags": list(ticket.tags.all()),
-        "known_tags": list(
-            access.visible_tags(user)
-            .filter(store_id=ticket.store_id)
-            .order_by("name")
-            .values_list("name", flat=True)[:KNOWN_TAGS_OFFERED]
-        ),
-        "assign_groups": assign_options(user, ticket),
+        "known_tags": pickers.tag_names,
+        "assign_groups": assign_options(pickers, ticket),
         "customer_language": language_name(ticket.customer.language),
         "status_actions": status_actions,
         "priorities": Priority.choices,
@@ -116,15 +103,10 @@ def panels_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
 def reply_context(
     request: HttpRequest, ticket: Ticket, form: ReplyForm | None = None
 ) -> dict[str, Any]:
-    user = agent(request)
-    macros = (
-        access.visible_macros(user)
-        .filter(Q(store__isnull=True) | Q(store_id=ticket.store_id))
-        .order_by("name")
-    )
+    pickers = queries.ticket_pickers(agent(request), ticket.store_id)
     return {
         "reply_form": form or ReplyForm(initial={"seen_version": ticket.version}),
-        "macros": list(macros),
+        "macros": pickers.macros,
         "max_attachment_bytes": settings.ZABOTA_MAX_ATTACHMENT_BYTES,
     }
 
