@@ -6,7 +6,9 @@ again after a crash.
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
@@ -59,27 +61,50 @@ class _DispatchAfterCommit:
     """One after-commit callback per transaction, carrying all the events it published, so a
     transaction costs one dispatch task however many events it wrote."""
 
-    def __init__(self, *, nested: bool = False) -> None:
-        self.event_ids: list[int] = []
-        # Also takes the events of savepoints nested below its own level (``dispatch_together``).
-        self.nested = nested
+    def __init__(self, event_id: int) -> None:
+        self.event_ids = [event_id]
 
     def __call__(self) -> None:
-        from zabota.core.tasks import dispatch_events
-
-        if not self.event_ids:
-            return
-        try:
-            dispatch_events.enqueue(self.event_ids)
-        except Exception:
-            # The events are persisted; the worker's sweep delivers them later.
-            logger.exception("Could not enqueue dispatch of outbox events %s", self.event_ids)
+        collected = _collected.get()
+        if collected is not None:
+            collected.extend(self.event_ids)  # dispatch_together queues them at its end
+        else:
+            _enqueue_dispatch(self.event_ids)
 
 
-def _takes(fn: object, sids: set[str | None], level: set[str | None]) -> bool:
-    if not isinstance(fn, _DispatchAfterCommit):
-        return False
-    return sids <= level if fn.nested else sids == level
+def _enqueue_dispatch(event_ids: list[int]) -> None:
+    from zabota.core.tasks import dispatch_events
+
+    try:
+        dispatch_events.enqueue(event_ids)
+    except Exception:
+        # The events are persisted; the worker's sweep delivers them later.
+        logger.exception("Could not enqueue dispatch of outbox events %s", event_ids)
+
+
+# The events committed inside the current ``dispatch_together`` block, if one is open.
+_collected: ContextVar[list[int] | None] = ContextVar("zabota_collected_events", default=None)
+
+
+@contextmanager
+def dispatch_together() -> Iterator[None]:
+    """Dispatch the events of every transaction that commits inside the block with one task —
+    for a loop that commits item by item, which would otherwise cost a task per item.
+
+    The task is queued when the block ends, also when an exception ends it (what committed
+    stays committed); a crash inside the block leaves the events to the outbox sweep, as a lost
+    task would. A block opened inside another one is part of it."""
+    if _collected.get() is not None:
+        yield
+        return
+    collected: list[int] = []
+    token = _collected.set(collected)
+    try:
+        yield
+    finally:
+        _collected.reset(token)
+        if collected:
+            _enqueue_dispatch(collected)
 
 
 def publish_on_commit(event_type: str, **payload: Any) -> OutboxEvent:
@@ -90,27 +115,20 @@ def publish_on_commit(event_type: str, **payload: Any) -> OutboxEvent:
     connection = transaction.get_connection()
     # Batch with a pending callback of the same atomic level: Django drops the callbacks of a
     # rolled-back savepoint, so one found here runs exactly when this event's row is committed.
-    # A ``dispatch_together`` callback of an enclosing level is dropped only with this event's
-    # row too; if just this event's savepoint rolls back, the task finds no row and skips it.
     level = set(connection.savepoint_ids)
     pending = next(
-        (fn for sids, fn, _robust in connection.run_on_commit if _takes(fn, sids, level)),
+        (
+            fn
+            for sids, fn, _robust in connection.run_on_commit
+            if isinstance(fn, _DispatchAfterCommit) and sids == level
+        ),
         None,
     )
     if pending is not None:
         pending.event_ids.append(event.pk)
     else:
-        callback = _DispatchAfterCommit()
-        callback.event_ids.append(event.pk)
-        transaction.on_commit(callback)  # runs at once outside a transaction
+        transaction.on_commit(_DispatchAfterCommit(event.pk))
     return event
-
-
-def dispatch_together() -> None:
-    """Dispatch the events the current transaction publishes from now on, also those of
-    savepoints nested in it, with one task after commit — for a transaction that handles a batch
-    of items, each in a savepoint of its own (otherwise each savepoint level gets its task)."""
-    transaction.on_commit(_DispatchAfterCommit(nested=True))
 
 
 def dispatch(event_id: int) -> bool:

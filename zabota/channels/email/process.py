@@ -133,8 +133,6 @@ def _replayable_transaction() -> Iterator[None]:
         if outermost and connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        # The customer, the ticket, each mail of a batch: savepoints whose events go together.
-        dispatch_together()
         yield
 
 
@@ -184,8 +182,9 @@ def _mails_within(window_seconds: int) -> Coalesce:
     return Coalesce(Subquery(earlier), 0)
 
 
-# The worker's batches (``process_received``): mails per transaction, and how long one task
-# keeps taking batches before the other queued tasks (outbound mail, event dispatch) get a turn.
+# The worker's batches (``process_received``): mails claimed at once and dispatched together,
+# and how long one task keeps taking batches before other queued tasks (outbound mail, event
+# dispatch) get a turn.
 BATCH_SIZE = 20
 DRAIN_SECONDS = 2.0
 
@@ -196,10 +195,11 @@ def process_received(*, seconds: float = DRAIN_SECONDS, batch_size: int = BATCH_
 
     The processing task runs this in a worker after its own mail: a burst of mail then costs
     one task run rather than one per mail (``inbound.queue_processing`` adds no task while one
-    waits; tasks queued otherwise find their mail processed and return at once). Each batch is
-    one transaction with a savepoint per mail: a mail that fails rolls back alone, is recorded
-    as failed and gets its retry; the others commit together. Out of time with mail still
-    waiting, it queues a task to go on. Never raises: what an error leaves waits for the sweep.
+    waits; tasks queued otherwise find their mail processed and return at once). Each mail is
+    processed in a transaction of its own; a batch costs one task for dispatching the events of
+    all its mails. A mail that fails rolls back alone, is recorded as failed and gets its retry.
+    Out of time with mail still waiting, it queues a task to go on. Never raises: what an error
+    leaves waits for the sweep.
     """
     deadline = time.monotonic() + seconds
     processed = 0
@@ -210,7 +210,7 @@ def process_received(*, seconds: float = DRAIN_SECONDS, batch_size: int = BATCH_
                 _queue_next_waiting()
                 break
     except Exception:
-        # E.g. the connection broke and a batch was rolled back: its mails are still received
+        # E.g. the connection broke: the claimed mails not yet processed are still received,
         # and the sweep processes them (or tasks of their own, if queued).
         logger.exception("Processing the waiting inbound e-mails failed")
     return processed
@@ -249,18 +249,20 @@ def _claim_received(size: int) -> list[int]:
 
 
 def _process_batch(inbound_ids: list[int]) -> int:
+    """Each mail in a transaction of its own — short, since creating a ticket locks the store's
+    ticket counter until commit, and other workers create tickets too — and one dispatch task
+    for the events of all. A mail that fails is recorded as failed and its retry queued."""
     processed = 0
     addresses = AddressBook()
-    with _replayable_transaction():
+    with dispatch_together():
         for inbound_id in inbound_ids:
             try:
                 _inbound, worked = _process_locked(inbound_id, addresses)
             except InboundEmail.DoesNotExist:
                 continue
             except Exception:
-                # Recorded as failed; what its savepoint rolled back may be cached.
-                addresses = AddressBook()
-                transaction.on_commit(partial(enqueue_retry, inbound_id))
+                addresses = AddressBook()  # what the rollback undid may be cached
+                enqueue_retry(inbound_id)
                 continue
             processed += worked
     return processed

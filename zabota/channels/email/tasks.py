@@ -8,6 +8,7 @@ from django.tasks.backends.immediate import ImmediateBackend
 
 from zabota.channels.email.models import InboundEmail
 from zabota.channels.email.process import enqueue_retry, process_queued, process_received
+from zabota.core.events import dispatch_together
 
 logger = logging.getLogger(__name__)
 
@@ -21,22 +22,23 @@ def process_inbound_task(inbound_id: int) -> str:
     attempt time, the retry is queued for then (on backends that can defer; otherwise the
     worker's sweep queues it), and the error is re-raised so the task result shows it."""
     try:
-        status = process_queued(inbound_id)
+        with dispatch_together():
+            status = process_queued(inbound_id)
     except InboundEmail.DoesNotExist:
         status = "deleted"  # an admin deleted it meanwhile: nothing to process
     except Exception:
         enqueue_retry(inbound_id)
+        _process_waiting()
         raise
-    finally:
-        if _runs_in_worker():
-            process_received()
+    _process_waiting()
     return status
 
 
-def _runs_in_worker() -> bool:
+def _process_waiting() -> None:
     # An immediate backend runs the task inside whoever queued it (a webhook request, the
     # ingest-email command, a test): it must process its own mail and nothing else.
-    return not isinstance(process_inbound_task.get_backend(), ImmediateBackend)
+    if not isinstance(process_inbound_task.get_backend(), ImmediateBackend):
+        process_received()
 
 
 @task()

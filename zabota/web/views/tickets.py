@@ -90,7 +90,7 @@ def panels_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
         "other_tickets": queries.customer_tickets(
             user, ticket.customer_id, exclude_id=ticket.pk, limit=OTHER_TICKETS_SHOWN
         ),
-        "ticket_tags": list(ticket.tags.all()),
+        "ticket_tags": queries.tags_by_ticket([ticket.pk])[ticket.pk],
         "known_tags": pickers.tag_names,
         "assign_groups": assign_options(pickers, ticket),
         "customer_language": language_name(ticket.customer.language),

@@ -73,15 +73,15 @@ def test_a_new_ticket_costs_a_bounded_number_of_queries(
 def test_in_a_batch_each_new_ticket_costs_22_statements(
     world, mailbox, django_assert_max_num_queries
 ):
-    """The worker's batches: 13 statements per batch (claiming the mails, the batch's
-    savepoint, our addresses, the mailbox, the default group, looking for more) and 22 per mail
-    that opens a ticket for a new customer."""
+    """The worker's batches: 11 statements per run (claiming the mails, our addresses, the
+    mailbox, the store's default group, looking for more) and 22 per mail that opens a ticket
+    for a new customer (with its customer, first message, timeline row and three events)."""
     # given
     count = 10
     for raw in _burst(count):
         store_raw(raw, source=Source.IMAP, mailbox=mailbox)
     # when
-    with django_assert_max_num_queries(13 + 22 * count):
+    with django_assert_max_num_queries(11 + 22 * count):
         processed = process_received()
     # then
     assert processed == count
@@ -170,6 +170,32 @@ def test_the_worker_takes_a_burst_in_batches_and_replays_change_nothing(world, m
     assert Message.objects.filter(ticket__subject__startswith="Burst").count() == count
 
 
+@override_settings(TASKS=DB_TASKS)
+def test_a_task_whose_own_mail_fails_still_takes_the_waiting_mail(world, mailbox, monkeypatch):
+    """The one queued task carries a burst: when its own mail fails, it records the failure,
+    queues that mail's retry for when it is due, and processes the others all the same."""
+    # given
+    poison, *others = (_store(mail(subject=s)) for s in ("Poison", "Second", "Third"))
+    real = process_module.do_create_ticket
+
+    def fails_on_poison(**kwargs):
+        if kwargs["subject"] == "Poison":
+            raise RuntimeError("constraint went wrong")
+        return real(**kwargs)
+
+    monkeypatch.setattr(process_module, "do_create_ticket", fails_on_poison)
+    # when
+    _run_worker()
+    # then
+    poison.refresh_from_db()
+    assert poison.status == InboundStatus.FAILED
+    statuses = InboundEmail.objects.filter(pk__in=[o.pk for o in others]).values_list("status")
+    assert {status for (status,) in statuses} == {InboundStatus.PROCESSED}
+    first, retry = _tasks(PROCESS_TASK)
+    assert first.status == "FAILED" and retry.status == "READY"
+    assert retry.args_kwargs["args"] == [poison.pk] and retry.run_after == poison.next_attempt_at
+
+
 # -- batches -----------------------------------------------------------------------------------
 
 
@@ -206,16 +232,17 @@ def test_a_batch_commits_every_mail_but_the_one_that_failed(world, mailbox, monk
 
 def test_a_worker_killed_in_a_batch_loses_and_duplicates_nothing(world, mailbox, monkeypatch):
     """The process dies in the middle of a batch (modelled by SystemExit, which nothing
-    catches): the batch rolls back, its mails stay received and are not taken by the next
-    batches; the sweep processes each exactly once."""
+    catches): the mails processed before stay processed, the one it died on and the rest of
+    the batch stay received and are not taken by later batches, so a mail that kills the worker
+    cannot kill every batch; the sweep processes them, each exactly once."""
     # given
     stored = [_store(raw) for raw in _burst(4)]
     real = process_module.parse_email
-    seen = []
+    calls = []
 
     def dies_on_the_third(raw, **kwargs):
-        seen.append(1)
-        if len(seen) == 3:
+        calls.append(raw)
+        if len(calls) == 3:
             raise SystemExit("killed")
         return real(raw, **kwargs)
 
@@ -223,19 +250,26 @@ def test_a_worker_killed_in_a_batch_loses_and_duplicates_nothing(world, mailbox,
     # when
     with pytest.raises(SystemExit):
         process_received()
-    # then nothing of the batch is kept, and no other batch takes its mails
-    rows = InboundEmail.objects.filter(pk__in=[s.pk for s in stored])
-    assert set(rows.values_list("status", flat=True)) == {InboundStatus.RECEIVED}
-    assert not Ticket.objects.filter(subject__startswith="Burst").exists()
-    monkeypatch.setattr(process_module, "parse_email", real)
+    # then
+    rows = InboundEmail.objects.filter(pk__in=[s.pk for s in stored]).order_by("pk")
+    assert list(rows.values_list("status", flat=True)) == [
+        InboundStatus.PROCESSED,
+        InboundStatus.PROCESSED,
+        InboundStatus.RECEIVED,
+        InboundStatus.RECEIVED,
+    ]
     assert process_received() == 0
     # when the sweep finds them after the restart
-    rows.update(next_attempt_at=timezone.now() - STALE_AFTER * 2)
-    assert sweep_inbound() == 4
+    monkeypatch.setattr(process_module, "parse_email", real)
+    rows.filter(status=InboundStatus.RECEIVED).update(
+        next_attempt_at=timezone.now() - STALE_AFTER * 2
+    )
+    assert sweep_inbound() == 2
     # then
     assert set(rows.values_list("status", flat=True)) == {InboundStatus.PROCESSED}
-    assert Ticket.objects.filter(subject__startswith="Burst").count() == 4
-    assert Message.objects.filter(ticket__subject__startswith="Burst").count() == 4
+    tickets = Ticket.objects.filter(subject__startswith="Burst")
+    assert tickets.count() == 4
+    assert Message.objects.filter(ticket__in=tickets).count() == 4
 
 
 # -- durability --------------------------------------------------------------------------------
