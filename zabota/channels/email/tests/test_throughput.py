@@ -170,6 +170,7 @@ def test_the_worker_takes_a_burst_in_batches_and_replays_change_nothing(world, m
     assert Message.objects.filter(ticket__subject__startswith="Burst").count() == count
 
 
+@pytest.mark.django_db(transaction=True)
 @override_settings(TASKS=DB_TASKS)
 def test_a_task_whose_own_mail_fails_still_takes_the_waiting_mail(world, mailbox, monkeypatch):
     """The one queued task carries a burst: when its own mail fails, it records the failure,
