@@ -302,6 +302,11 @@ def team_lists(user: User) -> TeamLists:
 
     The key carries the user's ``date_joined`` so that a reused id (a test database) never
     finds another user's lists."""
+    # A page asks twice (filter bar and sidebar): the first answer is kept on the user object
+    # of the request, as ``access`` does with the user's groups.
+    remembered: TeamLists | None = getattr(user, "_zabota_team_lists", None)
+    if remembered is not None:
+        return remembered
     key = f"zabota:team-lists:{user.pk}:{user.date_joined.timestamp()}"
     lists = cache.get(key)
     if lists is None:
@@ -330,6 +335,7 @@ def team_lists(user: User) -> TeamLists:
             stamp=secrets.token_hex(8),
         )
         cache.set(key, lists, TEAM_LISTS_SECONDS)
+    user._zabota_team_lists = lists  # type: ignore[attr-defined]
     return lists
 
 
