@@ -12,6 +12,13 @@ TICKET_TAGS_CHANGED = "ticket.tags_changed"  # ticket_id, added, removed, actor_
 TICKET_MERGED = "ticket.merged"  # ticket_id (merged away), into_ticket_id, actor_id
 CUSTOMER_CREATED = "customer.created"  # customer_id
 CUSTOMER_MERGED = "customer.merged"  # customer_id (merged away), into_customer_id, actor_id
+# customer_id, store_id, added, removed (segment codes, commerce.constants.Segment)
+CUSTOMER_SEGMENT_CHANGED = "customer.segment_changed"
+ORDER_CREATED = "order.created"  # order_id, store_id, customer_id
+ORDER_UPDATED = "order.updated"  # order_id, store_id, customer_id, changed (field names)
+ORDER_CANCELLED = "order.cancelled"  # order_id, store_id, customer_id
+ORDER_REFUNDED = "order.refunded"  # order_id, store_id, customer_id, refund_id, amount
+SHIPMENT_UPDATED = "shipment.updated"  # shipment_id, order_id, store_id, customer_id, status
 
 EVENT_TYPES = frozenset(
     {
@@ -27,5 +34,11 @@ EVENT_TYPES = frozenset(
         TICKET_MERGED,
         CUSTOMER_CREATED,
         CUSTOMER_MERGED,
+        CUSTOMER_SEGMENT_CHANGED,
+        ORDER_CREATED,
+        ORDER_UPDATED,
+        ORDER_CANCELLED,
+        ORDER_REFUNDED,
+        SHIPMENT_UPDATED,
     }
 )

@@ -6,7 +6,7 @@ again after a crash.
 """
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import timedelta
@@ -61,8 +61,8 @@ class _DispatchAfterCommit:
     """One after-commit callback per transaction, carrying all the events it published, so a
     transaction costs one dispatch task however many events it wrote."""
 
-    def __init__(self, event_id: int) -> None:
-        self.event_ids = [event_id]
+    def __init__(self, event_ids: list[int]) -> None:
+        self.event_ids = event_ids
 
     def __call__(self) -> None:
         collected = _collected.get()
@@ -109,12 +109,26 @@ def dispatch_together() -> Iterator[None]:
 
 def publish_on_commit(event_type: str, **payload: Any) -> OutboxEvent:
     """Persist the event in the current transaction and dispatch it once that commits."""
-    if event_type not in EVENT_TYPES:
-        raise ValueError(f"Unknown event type {event_type!r}")
-    event = OutboxEvent.objects.create(type=event_type, payload=payload)
+    [event] = publish_all_on_commit([(event_type, payload)])
+    return event
+
+
+def publish_all_on_commit(events: Sequence[tuple[str, dict[str, Any]]]) -> list[OutboxEvent]:
+    """``publish_on_commit`` for many events at once, in order, with one insert: for actions
+    that change many objects in one transaction (a batch of inbound mail)."""
+    for event_type, _payload in events:
+        if event_type not in EVENT_TYPES:
+            raise ValueError(f"Unknown event type {event_type!r}")
+    if not events:
+        return []
+    rows = [OutboxEvent(type=event_type, payload=payload) for event_type, payload in events]
+    if len(rows) == 1:
+        rows[0].save(force_insert=True)
+    else:
+        rows = OutboxEvent.objects.bulk_create(rows)
     connection = transaction.get_connection()
     # Batch with a pending callback of the same atomic level: Django drops the callbacks of a
-    # rolled-back savepoint, so one found here runs exactly when this event's row is committed.
+    # rolled-back savepoint, so one found here runs exactly when these events' rows are committed.
     level = set(connection.savepoint_ids)
     pending = next(
         (
@@ -124,11 +138,12 @@ def publish_on_commit(event_type: str, **payload: Any) -> OutboxEvent:
         ),
         None,
     )
+    ids = [row.pk for row in rows]
     if pending is not None:
-        pending.event_ids.append(event.pk)
+        pending.event_ids.extend(ids)
     else:
-        transaction.on_commit(_DispatchAfterCommit(event.pk))
-    return event
+        transaction.on_commit(_DispatchAfterCommit(ids))
+    return rows
 
 
 def dispatch(event_id: int) -> bool:

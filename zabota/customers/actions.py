@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 
 from zabota.accounts.models import User
 from zabota.core import event_types
-from zabota.core.events import publish_on_commit
+from zabota.core.events import publish_all_on_commit, publish_on_commit
 from zabota.customers.constants import IdentityKind
 from zabota.customers.error_codes import CustomerError, CustomerErrorCode
 from zabota.customers.models import Customer, CustomerEvent, Identity
@@ -113,6 +113,52 @@ def get_or_create_customer_by_identity(
         return _survivor(identity.customer), False
 
 
+def get_or_create_customers_by_identity(
+    kind: str, names: dict[str, str], *, actor: User | None
+) -> dict[str, Customer]:
+    """``get_or_create_customer_by_identity`` for many already-normalised values of one kind at
+    once (value → display name): one query finds the known ones, the others are created with
+    bulk inserts, each with its identity, audit row and ``customer.created`` event. Returns
+    value → customer. Raises ``IntegrityError`` when a concurrent create took one of the
+    identities first: the caller's savepoint then rolls the whole set back."""
+    known = {
+        identity.value: _survivor(identity.customer)
+        for identity in Identity.objects.select_related("customer").filter(
+            kind=kind, value__in=list(names)
+        )
+    }
+    missing = [value for value in names if value not in known]
+    if not missing:
+        return known
+    customers = []
+    for value in missing:
+        display_name = names[value].strip()
+        first, _sep, last = display_name.partition(" ")
+        customers.append(
+            Customer(
+                first_name=first.strip(),
+                last_name=last.strip(),
+                display_name=display_name or f"{first} {last}".strip(),
+            )
+        )
+    with transaction.atomic():
+        customers = Customer.objects.bulk_create(customers)
+        Identity.objects.bulk_create(
+            Identity(customer=customer, kind=kind, value=value)
+            for value, customer in zip(missing, customers, strict=True)
+        )
+        CustomerEvent.objects.bulk_create(
+            CustomerEvent(
+                customer=customer, kind="created", actor=actor, data={"identities": [f"{kind}:{v}"]}
+            )
+            for v, customer in zip(missing, customers, strict=True)
+        )
+        publish_all_on_commit(
+            [(event_types.CUSTOMER_CREATED, {"customer_id": c.pk}) for c in customers]
+        )
+    return {**known, **dict(zip(missing, customers, strict=True))}
+
+
 def _survivor(customer: Customer) -> Customer:
     while customer.merged_into_id is not None:
         customer = Customer.objects.get(pk=customer.merged_into_id)
@@ -204,5 +250,6 @@ __all__ = [
     "do_create_customer",
     "do_merge_customers",
     "get_or_create_customer_by_identity",
+    "get_or_create_customers_by_identity",
     "on_customer_merge",
 ]

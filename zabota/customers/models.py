@@ -73,3 +73,35 @@ class CustomerEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} ({self.customer_id})"
+
+
+class ImportantDate(TimestampedModel):
+    """A date that comes back every year (birthday, anniversary of the first order …). The year
+    is optional: people often give only the day."""
+
+    class Kind(models.TextChoices):
+        BIRTHDAY = "birthday", _("Birthday")
+        ANNIVERSARY = "anniversary", _("Anniversary")
+        NAME_DAY = "name_day", _("Name day")
+        OTHER = "other", _("Other")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="dates")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.BIRTHDAY)
+    label = models.CharField(_("label"), max_length=100, blank=True)
+    month = models.PositiveSmallIntegerField(_("month"))
+    day = models.PositiveSmallIntegerField(_("day"))
+    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("important date")
+        verbose_name_plural = _("important dates")
+        indexes = [models.Index(fields=["month", "day"], name="important_date_day_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(month__gte=1, month__lte=12, day__gte=1, day__lte=31),
+                name="important_date_valid_day",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.day:02d}.{self.month:02d}"
