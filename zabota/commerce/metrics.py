@@ -131,12 +131,12 @@ def refresh(
     since = now - timedelta(days=settings.engagement_days)
     for chunk in batched(ids, CHUNK, strict=False):
         found = figures(store, chunk, since=since)
-        stats = _write_stats(store, chunk, found)
+        stats = _write_stats(store, chunk, found, now=now)
         segments.apply(store, settings, chunk, stats, found, now=now)
 
 
 def _write_stats(
-    store: Store, customer_ids: tuple[int, ...], found: dict[int, Figures]
+    store: Store, customer_ids: tuple[int, ...], found: dict[int, Figures], *, now: datetime
 ) -> dict[int, CustomerStats]:
     existing = {
         s.customer_id: s
@@ -165,6 +165,7 @@ def _write_stats(
         CustomerStats.objects.bulk_create(to_create)
     if to_update:
         for stats in to_update:
-            stats.updated_at = timezone.now()
+            stats.updated_at = now
         CustomerStats.objects.bulk_update(to_update, [*sorted(changed_fields), "updated_at"])
+    CustomerStats.objects.filter(store=store, customer_id__in=customer_ids).update(evaluated_at=now)
     return existing

@@ -5,6 +5,7 @@ from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from zabota.commerce.constants import (
@@ -317,6 +318,8 @@ class CustomerStats(models.Model):
     # Orders in another currency for which no exchange rate was known.
     unconverted_orders = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
+    # When figures and segments were last recomputed, changed or not (the sweep's cursor).
+    evaluated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = _("customer figures")
@@ -324,7 +327,10 @@ class CustomerStats(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["store", "customer"], name="customer_stats_unique")
         ]
-        indexes = [models.Index(fields=["store", "last_order_at"], name="stats_last_order_idx")]
+        indexes = [
+            models.Index(fields=["store", "last_order_at"], name="stats_last_order_idx"),
+            models.Index(fields=["store", "evaluated_at"], name="stats_evaluated_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer_id}@{self.store_id}: {self.lifetime_value}"

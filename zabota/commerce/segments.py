@@ -15,13 +15,14 @@ Rules (thresholds from the store's ``SegmentSettings``):
   each message the customer wrote, each repeat order, and whatever registered signal sources
   add (survey answers, reviews).
 - indifferent: has ordered, is not new, and gave no signal at all within the window.
+Somebody who never ordered from the store can only be "at risk" (by a negative contact).
 """
 
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from zabota.commerce.constants import Segment
 from zabota.commerce.metrics import Figures
@@ -68,9 +69,10 @@ def _negative_contacts(
     if not names:
         return set()
     since = now - timedelta(days=settings.negative_days)
-    tickets = Ticket.objects.filter(
-        store=store, customer_id__in=ids, updated_at__gte=since, tags__name__in=names
-    )
+    named = Q()
+    for name in names:  # tags are named by people: "Complaint" is "complaint"
+        named |= Q(tags__name__iexact=name)
+    tickets = Ticket.objects.filter(named, store=store, customer_id__in=ids, updated_at__gte=since)
     return set(tickets.values_list("customer_id", flat=True))
 
 
@@ -87,9 +89,7 @@ def desired(
     if negative:
         result.add(Segment.AT_RISK)
     if stats is None or stats.order_count == 0:
-        if signals >= settings.passionate_signals:
-            result.add(Segment.PASSIONATE)
-        return result
+        return result  # engagement and order segments describe buyers only
     if settings.vip_threshold > 0 and stats.lifetime_value >= settings.vip_threshold:
         result.add(Segment.VIP)
     repeat = stats.order_count >= settings.repeat_min_orders

@@ -62,6 +62,13 @@ def send_due_mail() -> int:
     return enqueue_due()
 
 
+def sweep_segments() -> int:
+    """Customers whose segments time alone may have changed (new → not new, → dormant)."""
+    from zabota.commerce.listeners import sweep_segments as sweep
+
+    return sweep()
+
+
 def sweep_inbound_mail() -> int:
     """Inbound mail whose processing task was lost, or whose retry is overdue."""
     from zabota.channels.email.process import sweep_inbound
@@ -92,6 +99,7 @@ class Housekeeper(threading.Thread):
             Job("IMAP polls", 60, poll_mailboxes),
             Job("outbound mail retries", 30, send_due_mail),
             Job("inbound mail sweep", 30, sweep_inbound_mail),
+            Job("segment sweep", 600, sweep_segments),
         ]
 
     def run_due(self, now: float) -> None:

@@ -199,6 +199,7 @@ def do_merge_customers(source: Customer, target: Customer, *, actor: User | None
     with transaction.atomic():
         identities = list(source.identities.values_list("kind", "value"))
         source.identities.update(customer=target)
+        source.dates.update(customer=target)
         tickets = do_move_customer_tickets(source, target, actor=actor)
         for hook in _merge_hooks:
             hook(source, target, actor)

@@ -1,0 +1,98 @@
+"""Keeps figures and segments current when something outside the order tables changes them:
+a customer writes (engagement), a ticket gets a negative tag (at risk), two customers are merged
+(orders move), and time passes (new → not new, active → dormant: the rolling sweep)."""
+
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from zabota.accounts.models import User
+from zabota.commerce import metrics
+from zabota.commerce.models import CustomerSegment, CustomerStats, Order, Store
+from zabota.core import event_types
+from zabota.core.events import listener
+from zabota.customers.actions import on_customer_merge
+from zabota.customers.models import Customer
+
+# Every customer's segments are recomputed at least this often (time alone changes some).
+SWEEP_EVERY = timedelta(hours=12)
+SWEEP_BATCH = 2000
+
+
+def _refresh(store_id: int, customer_id: int) -> None:
+    store = Store.objects.filter(pk=store_id).first()
+    if store is not None:
+        with transaction.atomic():
+            metrics.refresh(store, [customer_id])
+
+
+@listener(event_types.MESSAGE_RECEIVED)
+def count_engagement(event_type: str, payload: dict[str, Any]) -> None:
+    """A message from a buyer is an engagement signal; for somebody who never ordered there is
+    nothing to recompute (engagement segments describe buyers)."""
+    from zabota.tickets.models import Ticket
+
+    ticket = Ticket.objects.filter(pk=payload["ticket_id"]).values("store_id", "customer_id")
+    row = ticket.first()
+    if row is None:
+        return
+    if CustomerStats.objects.filter(store_id=row["store_id"], customer_id=row["customer_id"]):
+        _refresh(row["store_id"], row["customer_id"])
+
+
+@listener(event_types.TICKET_TAGS_CHANGED, event_types.TICKET_UPDATED)
+def watch_negative_contacts(event_type: str, payload: dict[str, Any]) -> None:
+    """A negative tag ("complaint") added or removed, or a ticket moved to another customer."""
+    from zabota.tickets.models import Ticket
+
+    row = Ticket.objects.filter(pk=payload["ticket_id"]).values("store_id", "customer_id").first()
+    if row is not None:
+        _refresh(row["store_id"], row["customer_id"])
+
+
+@on_customer_merge
+def move_orders(source: Customer, target: Customer, actor: User | None) -> None:
+    """Orders follow the surviving customer; the merged one's figures and segments go, and the
+    survivor's are recomputed in every store where either had any."""
+    store_ids = set(
+        CustomerStats.objects.filter(customer__in=[source, target]).values_list(
+            "store_id", flat=True
+        )
+    )
+    store_ids |= set(Order.objects.filter(customer=source).values_list("store_id", flat=True))
+    Order.objects.filter(customer=source).update(customer=target, updated_at=timezone.now())
+    CustomerStats.objects.filter(customer=source).delete()
+    CustomerSegment.objects.filter(customer=source).delete()
+    for store in Store.objects.filter(pk__in=store_ids):
+        metrics.refresh(store, [target.pk])
+
+
+def sweep_segments(*, now: Any = None, batch: int = SWEEP_BATCH) -> int:
+    """Recompute the customers not evaluated for ``SWEEP_EVERY`` (oldest first, ``batch`` per
+    store per run), and those holding a segment without figures (an old complaint). Returns
+    how many were recomputed."""
+    now = now or timezone.now()
+    done = 0
+    for store in Store.objects.all():
+        settings = metrics.settings_for(store)
+        due = list(
+            CustomerStats.objects.filter(store=store, evaluated_at__lt=now - SWEEP_EVERY)
+            .order_by("evaluated_at")
+            .values_list("customer_id", flat=True)[:batch]
+        )
+        without_figures = (
+            CustomerSegment.objects.filter(
+                store=store, since__lt=now - timedelta(days=settings.negative_days)
+            )
+            .exclude(customer__stats__store=store)
+            .values_list("customer_id", flat=True)
+            .distinct()[:batch]
+        )
+        due += list(without_figures)
+        if due:
+            with transaction.atomic():
+                metrics.refresh(store, due, now=now)
+            done += len(due)
+    return done
