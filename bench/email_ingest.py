@@ -38,7 +38,9 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPORA = ROOT.parent / "shared" / "corpora"
@@ -92,7 +94,7 @@ def recreate_database(name: str) -> None:
     os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
 
 
-def parse_statistics(paths: list[Path]) -> dict[str, float]:
+def parse_statistics(paths: list[Path]) -> dict[str, Any]:
     """Per-message parse time (median of 3 runs per mail) and tracemalloc peak per mail."""
     from zabota.channels.email.parse import ParseError, parse_email
 
@@ -135,7 +137,7 @@ def parse_statistics(paths: list[Path]) -> dict[str, float]:
     }
 
 
-def percentile(values: list[float], pct: float) -> float:
+def percentile(values: Sequence[float], pct: float) -> float:
     ordered = sorted(values)
     rank = max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))
     return ordered[rank]
@@ -189,9 +191,11 @@ def run_pipeline(paths: list[Path], options: argparse.Namespace) -> dict:
             )
         try:
             machine_before, bench_before = machine_cpu(), time.process_time()
+            database_before = database_cpu(options.database)
             run = feed_and_wait(batch, mailbox, worker, log_path, options.timeout)
             run["worker_cpu"] = cpu_seconds(worker.pid)
             run["bench_cpu"] = time.process_time() - bench_before
+            run["database_cpu"] = database_cpu(options.database) - database_before
             (busy_after, total_after), (busy_before, total_before) = machine_cpu(), machine_before
             run["machine_busy"] = (busy_after - busy_before) / (total_after - total_before)
         finally:
@@ -231,6 +235,19 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def database_cpu(database: str) -> float:
+    """User + system CPU time of the PostgreSQL backends serving ``database`` now (Linux /proc;
+    their command line names the database). Backends of connections closed meanwhile, and the
+    server's shared processes (WAL writer, checkpointer), are not counted."""
+    total = 0.0
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            words = cmdline.read_bytes().decode(errors="replace").split()
+            if words[0] == "postgres:" and database in words:
+                total += cpu_seconds(int(cmdline.parent.name))
+    return total
 
 
 def machine_cpu() -> tuple[int, int]:
@@ -293,6 +310,8 @@ def report(parse: dict, pipeline: dict, *, new_sender: bool, load: float) -> str
         f"{1e3 * pipeline['worker_cpu'] / stored:.1f} ms per mail |",
         f"| bench process CPU (store_raw, then polling) | {pipeline['bench_cpu']:.0f} s, "
         f"{1e3 * pipeline['bench_cpu'] / stored:.1f} ms per mail |",
+        f"| PostgreSQL CPU (the bench database's backends) | {pipeline['database_cpu']:.0f} s, "
+        f"{1e3 * pipeline['database_cpu'] / stored:.1f} ms per mail |",
         f"| machine CPU busy during the run (both cores, all processes) | "
         f"{100 * pipeline['machine_busy']:.0f} % |",
         f"| tickets created | {pipeline['tickets']} |",

@@ -1,8 +1,9 @@
 """Domain events: published after commit through the persisted outbox, dispatched to listeners.
 
 Listeners are registered explicitly with :func:`listener` (no Django signals) and receive the
-event's type and its payload of ids. A listener must be idempotent: an event may be delivered
-again after a crash.
+event's type and its payload of ids; a :func:`batch_listener` receives the payloads of all the
+events of a type that are dispatched together. A listener must be idempotent: an event may be
+delivered again after a crash.
 """
 
 import logging
@@ -17,12 +18,15 @@ from django.db.models import F
 from django.utils import timezone
 
 from zabota.core.event_types import EVENT_TYPES
+from zabota.core.inserts import insert
 from zabota.core.models import OutboxEvent
 
 logger = logging.getLogger(__name__)
 
 Listener = Callable[[str, dict[str, Any]], None]
+BatchListener = Callable[[str, list[dict[str, Any]]], None]
 _listeners: dict[str, list[Listener]] = {}
+_batch_listeners: dict[str, list[BatchListener]] = {}
 
 # After this many failed attempts an event is marked failed and left for an admin to retry.
 MAX_ATTEMPTS = 8
@@ -43,17 +47,38 @@ def listener(*event_types: str) -> Callable[[Listener], Listener]:
     return register
 
 
-def unregister(fn: Listener) -> None:
-    for bucket in _listeners.values():
-        if fn in bucket:
-            bucket.remove(fn)
+def batch_listener(*event_types: str) -> Callable[[BatchListener], BatchListener]:
+    """Register the decorated function for the given event types, called once with the payloads
+    of all the events of one type that one dispatch delivers (those of a batch of inbound mail)
+    instead of once per event: one transaction and a query for all where a per-event listener
+    costs them per event. It succeeds or fails for all of those events together; each failed
+    event is then retried on its own (a list of one payload). It runs before the per-event
+    listeners of the same events."""
+
+    def register(fn: BatchListener) -> BatchListener:
+        for event_type in event_types:
+            if event_type not in EVENT_TYPES:
+                raise ValueError(f"Unknown event type {event_type!r}")
+            bucket = _batch_listeners.setdefault(event_type, [])
+            if fn not in bucket:
+                bucket.append(fn)
+        return fn
+
+    return register
+
+
+def unregister(fn: Listener | BatchListener) -> None:
+    for registry in (_listeners, _batch_listeners):
+        for bucket in registry.values():
+            if fn in bucket:
+                bucket.remove(fn)  # type: ignore[arg-type]
 
 
 def listeners_for(event_type: str) -> list[Listener]:
     return [*_listeners.get(event_type, []), *_listeners.get("*", [])]
 
 
-def listener_name(fn: Listener) -> str:
+def listener_name(fn: Listener | BatchListener) -> str:
     return f"{fn.__module__}.{fn.__qualname__}"
 
 
@@ -125,7 +150,7 @@ def publish_all_on_commit(events: Sequence[tuple[str, dict[str, Any]]]) -> list[
     if len(rows) == 1:
         rows[0].save(force_insert=True)
     else:
-        rows = OutboxEvent.objects.bulk_create(rows)
+        insert(rows)  # COPY on PostgreSQL: a bulk import publishes thousands per transaction
     connection = transaction.get_connection()
     # Batch with a pending callback of the same atomic level: Django drops the callbacks of a
     # rolled-back savepoint, so one found here runs exactly when these events' rows are committed.
@@ -171,10 +196,13 @@ def dispatch_all(event_ids: list[int]) -> list[int]:
         )
     position = {event_id: index for index, event_id in enumerate(event_ids)}
     pending.sort(key=lambda event: position[event.pk])
+    batch_errors = _run_batch_listeners(pending)
     failed = []
+    # Events that end alike are saved with one UPDATE: most share their listeners' names.
+    results: dict[tuple[Any, ...], list[int]] = {}
     for event in pending:
         event.attempts += 1
-        errors = _run_listeners(event)
+        errors = batch_errors.get(event.pk, []) + _run_listeners(event)
         if errors:
             event.last_error = "\n".join(errors)
             event.failed = event.attempts >= MAX_ATTEMPTS
@@ -182,10 +210,48 @@ def dispatch_all(event_ids: list[int]) -> list[int]:
         else:
             event.dispatched_at = timezone.now()
             event.last_error = ""
-    OutboxEvent.objects.bulk_update(
-        pending, ["done_listeners", "last_error", "failed", "dispatched_at"]
-    )
+        key = (
+            tuple(event.done_listeners),
+            event.last_error,
+            event.failed,
+            event.dispatched_at is not None,
+        )
+        results.setdefault(key, []).append(event.pk)
+    now = timezone.now()
+    for (done, last_error, is_failed, dispatched), ids in results.items():
+        OutboxEvent.objects.filter(pk__in=ids).update(
+            done_listeners=list(done),
+            last_error=last_error,
+            failed=is_failed,
+            dispatched_at=now if dispatched else None,
+        )
     return failed
+
+
+def _run_batch_listeners(events: list[OutboxEvent]) -> dict[int, list[str]]:
+    """Run each batch listener once for the events of its type that it has not handled (adding
+    it to their ``done_listeners`` if it succeeds); returns the errors by event id."""
+    errors: dict[int, list[str]] = {}
+    by_type: dict[str, list[OutboxEvent]] = {}
+    for event in events:
+        by_type.setdefault(event.type, []).append(event)
+    for event_type, group in by_type.items():
+        for fn in _batch_listeners.get(event_type, []):
+            name = listener_name(fn)
+            todo = [event for event in group if name not in event.done_listeners]
+            if not todo:
+                continue
+            try:
+                with transaction.atomic():
+                    fn(event_type, [event.payload for event in todo])
+            except Exception as exc:
+                logger.exception("Listener %s failed on %s events", name, len(todo))
+                for event in todo:
+                    errors.setdefault(event.pk, []).append(f"{name}: {exc!r}")
+            else:
+                for event in todo:
+                    event.done_listeners = sorted({*event.done_listeners, name})
+    return errors
 
 
 def _run_listeners(event: OutboxEvent) -> list[str]:

@@ -30,7 +30,7 @@ from zabota.channels.email.constants import OutboundKind, OutboundStatus
 from zabota.channels.email.mailboxes import is_own_address, own_addresses
 from zabota.channels.email.models import Mailbox, OutboundEmail
 from zabota.core import event_types
-from zabota.core.events import listener
+from zabota.core.events import batch_listener, listener
 from zabota.tickets.constants import Channel, MessageKind
 from zabota.tickets.models import Message, Ticket
 
@@ -212,10 +212,27 @@ def send_reply_by_email(event_type: str, payload: dict[str, Any]) -> None:
     do_queue_reply(message, mailbox)
 
 
-@listener(event_types.TICKET_CREATED)
-def acknowledge_new_ticket(event_type: str, payload: dict[str, Any]) -> None:
-    if payload.get("actor_id") is not None:
-        return  # opened by a team member, not by the customer's mail
+@batch_listener(event_types.TICKET_CREATED)
+def acknowledge_new_ticket(event_type: str, payloads: list[dict[str, Any]]) -> None:
+    """Acknowledge the new tickets customers opened by e-mail, if their mailbox says so. One
+    query skips the tickets of stores none of whose sending mailboxes acknowledges (the usual
+    case), whichever mailbox would answer them."""
+    opened_by_customers = [p for p in payloads if p.get("actor_id") is None]
+    stores = {p["store_id"] for p in opened_by_customers if p.get("store_id") is not None}
+    acknowledging = set(
+        Mailbox.objects.filter(
+            store_id__in=stores,
+            is_active=True,
+            smtp_enabled=True,
+            send_acknowledgement=True,
+        ).values_list("store_id", flat=True)
+    )
+    for payload in opened_by_customers:
+        if payload.get("store_id") is None or payload["store_id"] in acknowledging:
+            _acknowledge(payload)
+
+
+def _acknowledge(payload: dict[str, Any]) -> None:
     ticket = (
         Ticket.objects.select_related("store", "customer").filter(pk=payload["ticket_id"]).first()
     )

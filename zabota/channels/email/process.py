@@ -1,13 +1,13 @@
 """Turn a stored inbound mail into its result: a message in a ticket, a note, or a logged no-op.
 
 ``process_inbound`` is idempotent: a mail in a final status is returned untouched, and all of the
-work for one mail happens in one transaction (in the worker's batches: one savepoint), so a crash
-leaves it ``received``/``failed`` and a retry starts from scratch. Steps: burst limit → parse
-(unparsable: quarantined) → classify (loop/noise) → route (reply, new ticket, catch-all) → act.
+work for one mail happens in one transaction (in the worker's batches, ``batch.py``: its batch's
+transaction, or a savepoint of its own in it), so a crash leaves it ``received``/``failed`` and a
+retry starts from scratch. Steps: burst limit → parse (unparsable: quarantined) → classify
+(loop/noise) → route (reply, new ticket, catch-all) → act.
 """
 
 import logging
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,7 +32,6 @@ from zabota.channels.email.constants import InboundStatus, OutboundStatus
 from zabota.channels.email.inbound import (
     clean_text,
     enqueue_processing,
-    queue_processing,
     routing_headers,
 )
 from zabota.channels.email.mailboxes import AddressBook
@@ -47,12 +46,13 @@ from zabota.channels.email.route import (
     surviving_ticket,
 )
 from zabota.commerce.models import Store
-from zabota.core.events import dispatch_together
 from zabota.customers.actions import get_or_create_customer_by_identity
 from zabota.customers.constants import IdentityKind
+from zabota.customers.models import Customer
 from zabota.customers.normalize import InvalidIdentity, normalize_email
 from zabota.tickets.actions import (
     NewAttachment,
+    NewTicket,
     do_add_customer_message,
     do_add_note,
     do_create_ticket,
@@ -119,7 +119,7 @@ def process_queued(inbound_id: int) -> str:
 
 
 @contextmanager
-def _replayable_transaction() -> Iterator[None]:
+def replayable_transaction() -> Iterator[None]:
     """A transaction whose every write can be recomputed from the stored raw mail.
 
     On PostgreSQL its commit does not wait for the WAL flush (``synchronous_commit off``): a
@@ -140,24 +140,24 @@ def _process_locked(inbound_id: int, addresses: AddressBook) -> tuple[InboundEma
     """Lock the row and process it unless it is final; returns it and whether it was processed.
     A failure is recorded on the row and re-raised."""
     try:
-        with _replayable_transaction():
+        with replayable_transaction():
             inbound = (
                 InboundEmail.objects.select_for_update()
-                .annotate(mails_in_window=_mails_in_burst_window())
+                .annotate(mails_in_window=mails_in_burst_window())
                 .get(pk=inbound_id)
             )
             if inbound.status in FINAL_STATUSES:
                 return inbound, False
-            _Processing(inbound, addresses).run()
+            process_row(inbound, addresses)
     except InboundEmail.DoesNotExist:
         raise  # deleted by an admin meanwhile: nothing to record it on
     except Exception as exc:
-        _record_failure(inbound_id, exc)
+        record_failure(inbound_id, exc)
         raise
     return inbound, True
 
 
-def _mails_in_burst_window() -> Coalesce:
+def mails_in_burst_window() -> Coalesce:
     """How many mails the row's sender sent within the burst window up to the row itself,
     counted in the query that locks the row (``ZABOTA_EMAIL_BURST_LIMIT``)."""
     _max_messages, window_seconds = settings.ZABOTA_EMAIL_BURST_LIMIT
@@ -182,89 +182,22 @@ def _mails_within(window_seconds: int) -> Coalesce:
     return Coalesce(Subquery(earlier), 0)
 
 
-# The worker's batches (``process_received``): mails claimed at once and dispatched together,
-# and how long one task keeps taking batches before other queued tasks (outbound mail, event
-# dispatch) get a turn.
-BATCH_SIZE = 20
-DRAIN_SECONDS = 2.0
-
-
-def process_received(*, seconds: float = DRAIN_SECONDS, batch_size: int = BATCH_SIZE) -> int:
-    """Process the mails waiting in ``received``, oldest first, in batches, for about
-    ``seconds``; returns how many were processed.
-
-    The processing task runs this in a worker after its own mail: a burst of mail then costs
-    one task run rather than one per mail (``inbound.queue_processing`` adds no task while one
-    waits; tasks queued otherwise find their mail processed and return at once). Each mail is
-    processed in a transaction of its own; a batch costs one task for dispatching the events of
-    all its mails. A mail that fails rolls back alone, is recorded as failed and gets its retry.
-    Out of time with mail still waiting, it queues a task to go on. Never raises: what an error
-    leaves waits for the sweep.
-    """
-    deadline = time.monotonic() + seconds
-    processed = 0
-    try:
-        while claimed := _claim_received(batch_size):
-            processed += _process_batch(claimed)
-            if time.monotonic() >= deadline:
-                _queue_next_waiting()
-                break
-    except Exception:
-        # E.g. the connection broke: the claimed mails not yet processed are still received,
-        # and the sweep processes them (or tasks of their own, if queued).
-        logger.exception("Processing the waiting inbound e-mails failed")
-    return processed
-
-
-def _queue_next_waiting() -> None:
-    """Out of time with mail possibly still waiting: queue the processing of the oldest one, so
-    that a new task goes on with it after the tasks queued meanwhile."""
-    with transaction.atomic():
-        waiting = (
-            InboundEmail.objects.filter(status=InboundStatus.RECEIVED, next_attempt_at__isnull=True)
-            .order_by("received_at", "pk")
-            .values_list("pk", flat=True)
-            .first()
-        )
-        if waiting is not None:
-            queue_processing(waiting)
-
-
-def _claim_received(size: int) -> list[int]:
-    """Take up to ``size`` received mails that no other worker is processing and mark them
-    (``next_attempt_at``, as the sweep marks what it queues) in a committed transaction before
-    processing any. A batch that dies with the process (out of memory, killed) leaves its mails
-    marked: no later batch takes them, so a mail that kills the worker cannot kill every batch;
-    the sweep (or a task of their own) processes them one by one."""
-    with transaction.atomic():
-        ids = list(
-            InboundEmail.objects.filter(status=InboundStatus.RECEIVED, next_attempt_at__isnull=True)
-            .order_by("received_at", "pk")
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)[:size]
-        )
-        if ids:
-            InboundEmail.objects.filter(pk__in=ids).update(next_attempt_at=timezone.now())
-    return ids
-
-
-def _process_batch(inbound_ids: list[int]) -> int:
-    """Each mail in a transaction of its own — short, since creating a ticket locks the store's
-    ticket counter until commit, and other workers create tickets too — and one dispatch task
-    for the events of all. A mail that fails is recorded as failed and its retry queued."""
+def process_each(inbound_ids: list[int]) -> int:
+    """Process the mails one by one, each in a transaction of its own; a mail that fails is
+    recorded as failed and its retry queued. Returns how many were processed. A batch falls
+    back to this when it cannot commit as a whole (``batch.process_batch``)."""
     processed = 0
     addresses = AddressBook()
-    with dispatch_together():
-        for inbound_id in inbound_ids:
-            try:
-                _inbound, worked = _process_locked(inbound_id, addresses)
-            except InboundEmail.DoesNotExist:
-                continue
-            except Exception:
-                addresses = AddressBook()  # what the rollback undid may be cached
-                enqueue_retry(inbound_id)
-                continue
-            processed += worked
+    for inbound_id in inbound_ids:
+        try:
+            _inbound, worked = _process_locked(inbound_id, addresses)
+        except InboundEmail.DoesNotExist:
+            continue
+        except Exception:
+            addresses = AddressBook()  # what the rollback undid may be cached
+            enqueue_retry(inbound_id)
+            continue
+        processed += worked
     return processed
 
 
@@ -287,7 +220,7 @@ def enqueue_retry(inbound_id: int) -> None:
         logger.exception("Could not queue the retry of inbound e-mail %s", inbound_id)
 
 
-def _record_failure(inbound_id: int, exc: Exception) -> None:
+def record_failure(inbound_id: int, exc: Exception) -> None:
     logger.exception("Processing inbound e-mail %s failed", inbound_id)
     try:
         with transaction.atomic():
@@ -323,60 +256,124 @@ class Outcome:
     error: str = ""
 
 
+# The fields of an inbound row that processing sets (``apply_outcome``).
+OUTCOME_FIELDS = [
+    "status",
+    "outcome",
+    "error",
+    "ticket",
+    "message",
+    "attempts",
+    "next_attempt_at",
+    "processed_at",
+    "mailbox",
+]
+
+
+def apply_outcome(inbound: InboundEmail, result: Outcome) -> None:
+    """Set the result of an attempt on the row (``OUTCOME_FIELDS``); the caller saves it."""
+    inbound.status = result.status
+    inbound.outcome = result.outcome
+    inbound.error = clean_text(result.error)[:5000]
+    inbound.ticket = result.ticket
+    inbound.message = result.message
+    inbound.attempts += 1
+    inbound.next_attempt_at = None
+    inbound.processed_at = timezone.now()
+
+
+def over_burst_limit(inbound: InboundEmail) -> bool:
+    """Whether the row is over its sender's burst limit; the query that locked it annotated
+    ``mails_in_window`` (``mails_in_burst_window``). A released row never is."""
+    if not inbound.sender or inbound.outcome == RELEASED:
+        return False
+    max_messages, _window_seconds = settings.ZABOTA_EMAIL_BURST_LIMIT
+    return inbound.mails_in_window > max_messages  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What processing reads from the raw mail itself, before it looks anything up."""
+
+    parsed: ParsedEmail
+    # The normalised address to answer ("" if there is none).
+    sender: str
+    classification: Classification
+    # Delivered-To / X-Original-To.
+    delivered_to: tuple[str, ...]
+
+
+def read_mail(inbound: InboundEmail, *, own: set[str]) -> Reading | Outcome:
+    """Parse and classify the stored mail; an ``Outcome`` (quarantined) if it cannot be
+    parsed. ``own``: our addresses (``mailboxes.own_addresses``)."""
+    raw = bytes(inbound.raw)
+    try:
+        parsed = parse_email(raw)
+    except ParseError as exc:
+        return Outcome(InboundStatus.QUARANTINED, OUTCOME_PARSE_ERROR, error=str(exc))
+    except Exception as exc:  # a parser bug on these bytes: retrying would fail the same way
+        logger.exception("Parser crashed on inbound e-mail %s", inbound.pk)
+        reason = f"Parser error: {type(exc).__name__}: {exc}"
+        return Outcome(InboundStatus.QUARANTINED, OUTCOME_PARSE_ERROR, error=reason)
+    delivered_to, from_candidates = routing_headers(raw)
+    return Reading(
+        parsed=parsed,
+        sender=_sender(parsed, from_candidates),
+        classification=classify(parsed, own=own),
+        delivered_to=delivered_to,
+    )
+
+
+def _sender(parsed: ParsedEmail, from_candidates: tuple[str, ...]) -> str:
+    """The normalised address to answer: From, else the first Reply-To, else any address in a
+    malformed From header; "" if there is none."""
+    addresses = [a.email for a in (parsed.from_, *parsed.reply_to) if a is not None]
+    for address in [*addresses, *from_candidates]:
+        try:
+            return normalize_email(clean_text(address))
+        except InvalidIdentity:
+            continue
+    return ""
+
+
+def process_row(
+    inbound: InboundEmail, addresses: AddressBook, reading: Reading | None = None
+) -> Outcome:
+    """Process one locked, non-final row inside the caller's transaction and save the result
+    on it; ``reading``: the mail already parsed and classified."""
+    return _Processing(inbound, addresses, reading).run()
+
+
 class _Processing:
     """One mail's way through the steps; ``run`` saves the result on the inbound row."""
 
-    def __init__(self, inbound: InboundEmail, addresses: AddressBook) -> None:
+    def __init__(
+        self, inbound: InboundEmail, addresses: AddressBook, reading: Reading | None = None
+    ) -> None:
         self.inbound = inbound
         self.addresses = addresses
-        self.raw = bytes(inbound.raw)
+        # Parsed and classified already (a batch reads every mail before it acts on any).
+        self.reading = reading
 
-    def run(self) -> None:
-        inbound = self.inbound
+    def run(self) -> Outcome:
         result = self._decide()
-        inbound.status = result.status
-        inbound.outcome = result.outcome
-        inbound.error = clean_text(result.error)[:5000]
-        inbound.ticket = result.ticket
-        inbound.message = result.message
-        inbound.attempts += 1
-        inbound.next_attempt_at = None
-        inbound.processed_at = timezone.now()
-        inbound.save(
-            update_fields=[
-                "status",
-                "outcome",
-                "error",
-                "ticket",
-                "message",
-                "attempts",
-                "next_attempt_at",
-                "processed_at",
-                "mailbox",
-            ]
-        )
+        apply_outcome(self.inbound, result)
+        self.inbound.save(update_fields=OUTCOME_FIELDS)
+        return result
 
     # -- the steps -------------------------------------------------------------------------
 
     def _decide(self) -> Outcome:
-        if self._over_burst_limit():
+        if over_burst_limit(self.inbound):
             return Outcome(InboundStatus.HELD, OUTCOME_BURST)
-        try:
-            parsed = parse_email(self.raw)
-        except ParseError as exc:
-            return Outcome(InboundStatus.QUARANTINED, OUTCOME_PARSE_ERROR, error=str(exc))
-        except Exception as exc:  # a parser bug on these bytes: retrying would fail the same way
-            logger.exception("Parser crashed on inbound e-mail %s", self.inbound.pk)
-            reason = f"Parser error: {type(exc).__name__}: {exc}"
-            return Outcome(InboundStatus.QUARANTINED, OUTCOME_PARSE_ERROR, error=reason)
-
-        delivered_to, from_candidates = routing_headers(self.raw)
-        sender = self._sender(parsed, from_candidates)
-        classification = classify(parsed, own=self.addresses.own)
+        reading = self.reading or read_mail(self.inbound, own=self.addresses.own)
+        if isinstance(reading, Outcome):
+            return reading
+        parsed, sender, classification = reading.parsed, reading.sender, reading.classification
         route = route_mail(
             parsed,
             inbound=self.inbound,
-            delivered_to=delivered_to,
+            delivered_to=reading.delivered_to,
             sender=sender,
             addresses=self.addresses,
         )
@@ -396,28 +393,8 @@ class _Processing:
         if duplicate is not None:
             return Outcome(InboundStatus.PROCESSED, OUTCOME_DUPLICATE, duplicate.ticket, duplicate)
         if route.ticket is not None:
-            return self._reply(parsed, route, classification, sender)
-        return self._new_ticket(parsed, route, classification, sender)
-
-    def _over_burst_limit(self) -> bool:
-        inbound = self.inbound
-        if not inbound.sender or inbound.outcome == RELEASED:
-            return False
-        max_messages, _window_seconds = settings.ZABOTA_EMAIL_BURST_LIMIT
-        # Annotated by the query that locked the row (``_mails_in_burst_window``).
-        return inbound.mails_in_window > max_messages  # type: ignore[attr-defined]
-
-    @staticmethod
-    def _sender(parsed: ParsedEmail, from_candidates: tuple[str, ...]) -> str:
-        """The normalised address to answer: From, else the first Reply-To, else any address
-        in a malformed From header; "" if there is none."""
-        addresses = [a.email for a in (parsed.from_, *parsed.reply_to) if a is not None]
-        for address in [*addresses, *from_candidates]:
-            try:
-                return normalize_email(clean_text(address))
-            except InvalidIdentity:
-                continue
-        return ""
+            return self._reply(reading, route)
+        return self._new_ticket(reading, route)
 
     @staticmethod
     def _stored_message(parsed: ParsedEmail, store: Store) -> Message | None:
@@ -426,7 +403,7 @@ class _Processing:
         # Matched by the indexed Message-ID alone and checked for the store afterwards: it names
         # one message or none, and a join condition on the store lets PostgreSQL walk all of
         # the store's tickets instead (it does, on statistics from before a burst of tickets).
-        same_id = Message.objects.filter(external_id=clean_text(parsed.message_id)[:255])
+        same_id = Message.objects.filter(external_id=external_id_of(parsed))
         if not same_id.exists():
             return None
         return next(
@@ -440,46 +417,44 @@ class _Processing:
 
     # -- acting ----------------------------------------------------------------------------
 
-    def _reply(
-        self, parsed: ParsedEmail, route: Route, classification: Classification, sender: str
-    ) -> Outcome:
+    def _reply(self, reading: Reading, route: Route) -> Outcome:
         assert route.ticket is not None
+        parsed = reading.parsed
         message = do_add_customer_message(
             route.ticket,
-            body_text=self._text(parsed),
+            body_text=self.text(parsed),
             body_html=clean_text(parsed.html),
             channel=Channel.EMAIL,
-            attachments=self._attachments(parsed),
-            channel_meta=self._meta(parsed, classification, sender),
-            external_id=clean_text(parsed.message_id)[:255],
+            attachments=self.attachments(parsed),
+            channel_meta=_meta(self.inbound, reading),
+            external_id=external_id_of(parsed),
             at=self.inbound.received_at,
         )
         ticket = message.ticket
         self._note_oversized(ticket, parsed)
         return Outcome(InboundStatus.PROCESSED, route.kind, ticket, message)
 
-    def _new_ticket(
-        self, parsed: ParsedEmail, route: Route, classification: Classification, sender: str
-    ) -> Outcome:
+    def _new_ticket(self, reading: Reading, route: Route) -> Outcome:
         store = route.store
         assert store is not None
-        display_name = clean_text(parsed.from_.name if parsed.from_ else "")[:200]
+        parsed, sender = reading.parsed, reading.sender
         customer, _created = get_or_create_customer_by_identity(
-            IdentityKind.EMAIL, sender, display_name=display_name, actor=None
+            IdentityKind.EMAIL, sender, display_name=sender_name(parsed), actor=None
         )
+        new = new_ticket_of(self.inbound, reading, store, customer)
         ticket = do_create_ticket(
-            store=store,
-            customer=customer,
-            subject=strip_reply_prefixes(clean_text(parsed.subject)),
-            body_text=self._text(parsed),
-            body_html=clean_text(parsed.html),
-            channel=Channel.EMAIL,
-            language=customer.language or store.default_language,
-            attachments=self._attachments(parsed),
-            channel_meta=self._meta(parsed, classification, sender),
-            external_id=clean_text(parsed.message_id)[:255],
+            store=new.store,
+            customer=new.customer,
+            subject=new.subject,
+            body_text=new.body_text,
+            body_html=new.body_html,
+            channel=new.channel,
+            language=new.language,
+            attachments=new.attachments,
+            channel_meta=new.channel_meta,
+            external_id=new.external_id,
             actor=None,
-            at=self.inbound.received_at,
+            at=new.at,
         )
         message = ticket.messages.get()
         if route.claimed is not None:
@@ -512,7 +487,7 @@ class _Processing:
                 "reason": classification.reason,
                 "subject": clean_text(parsed.subject),
             }
-        excerpt = self._text(parsed)[:AUTO_REPLY_EXCERPT]
+        excerpt = self.text(parsed)[:AUTO_REPLY_EXCERPT]
         note = do_add_note(
             ticket,
             body_text=f"{heading}\n\n{excerpt}".strip(),
@@ -530,7 +505,7 @@ class _Processing:
         ticket = surviving_ticket(outbound.ticket) if outbound is not None else route.ticket
         if ticket is None:
             return Outcome(InboundStatus.IGNORED, Noise.BOUNCE, error=classification.reason)
-        failure = delivery_failure(self.raw, parsed)
+        failure = delivery_failure(bytes(self.inbound.raw), parsed)
         recipient = (outbound.to_address if outbound else "") or failure.recipient
         details = failure.summary() or clean_text(parsed.subject)
         with translation.override(ticket.store.default_language or None):
@@ -566,12 +541,12 @@ class _Processing:
     # -- pieces ----------------------------------------------------------------------------
 
     @staticmethod
-    def _text(parsed: ParsedEmail) -> str:
+    def text(parsed: ParsedEmail) -> str:
         text = parsed.text.strip() or ("" if parsed.html else parsed.quoted.strip())
         return clean_text(text)
 
     @staticmethod
-    def _attachments(parsed: ParsedEmail) -> list[NewAttachment]:
+    def attachments(parsed: ParsedEmail) -> list[NewAttachment]:
         return [
             NewAttachment(
                 filename=clean_text(item.filename)[:255],
@@ -581,27 +556,6 @@ class _Processing:
             )
             for item in parsed.attachments
         ]
-
-    def _meta(
-        self, parsed: ParsedEmail, classification: Classification, sender: str
-    ) -> dict[str, Any]:
-        return {
-            "inbound_id": self.inbound.pk,
-            "message_id": clean_text(parsed.message_id),
-            "from": sender,
-            "from_name": clean_text(parsed.from_.name if parsed.from_ else ""),
-            "reply_to": _clean_list([a.email for a in parsed.reply_to]),
-            "to": _clean_list([a.email for a in parsed.to]),
-            "cc": _clean_list([a.email for a in parsed.cc]),
-            "subject": clean_text(parsed.subject),
-            "quoted": clean_text(parsed.quoted),
-            "signature": clean_text(parsed.signature),
-            "oversized": [
-                {"filename": clean_text(item.filename), "size": item.size}
-                for item in parsed.oversized
-            ],
-            "auto": classification.automatic,
-        }
 
     def _note_oversized(self, ticket: Ticket, parsed: ParsedEmail) -> None:
         if not parsed.oversized:
@@ -626,6 +580,57 @@ class _Processing:
             actor_label=NOTE_AUTHOR,
             at=self.inbound.received_at,
         )
+
+
+def sender_name(parsed: ParsedEmail) -> str:
+    """The display name of the From address, as a new customer gets it."""
+    return clean_text(parsed.from_.name if parsed.from_ else "")[:200]
+
+
+def external_id_of(parsed: ParsedEmail) -> str:
+    """The Message-ID as the mail's message stores it (``Message.external_id``)."""
+    return clean_text(parsed.message_id)[:255]
+
+
+def new_ticket_of(
+    inbound: InboundEmail, reading: Reading, store: Store, customer: Customer
+) -> NewTicket:
+    """The ticket a mail opens for its sender ``customer``: subject without reply prefixes,
+    the text and HTML, attachments, the customer's language or else the store's, channel_meta."""
+    parsed = reading.parsed
+    return NewTicket(
+        store=store,
+        customer=customer,
+        subject=strip_reply_prefixes(clean_text(parsed.subject)),
+        body_text=_Processing.text(parsed),
+        body_html=clean_text(parsed.html),
+        channel=Channel.EMAIL,
+        language=customer.language or store.default_language,
+        attachments=_Processing.attachments(parsed),
+        channel_meta=_meta(inbound, reading),
+        external_id=external_id_of(parsed),
+        at=inbound.received_at,
+    )
+
+
+def _meta(inbound: InboundEmail, reading: Reading) -> dict[str, Any]:
+    parsed = reading.parsed
+    return {
+        "inbound_id": inbound.pk,
+        "message_id": clean_text(parsed.message_id),
+        "from": reading.sender,
+        "from_name": clean_text(parsed.from_.name if parsed.from_ else ""),
+        "reply_to": _clean_list([a.email for a in parsed.reply_to]),
+        "to": _clean_list([a.email for a in parsed.to]),
+        "cc": _clean_list([a.email for a in parsed.cc]),
+        "subject": clean_text(parsed.subject),
+        "quoted": clean_text(parsed.quoted),
+        "signature": clean_text(parsed.signature),
+        "oversized": [
+            {"filename": clean_text(item.filename), "size": item.size} for item in parsed.oversized
+        ],
+        "auto": reading.classification.automatic,
+    }
 
 
 def _claim_label(kind: RouteKind | None) -> str:

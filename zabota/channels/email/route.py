@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from zabota.channels.email import tokens
+from zabota.channels.email.inbound import clean_text
 from zabota.channels.email.mailboxes import AddressBook, is_own_address
 from zabota.channels.email.models import InboundEmail, Mailbox, OutboundEmail
 from zabota.channels.email.parsed import ParsedEmail
@@ -204,6 +205,103 @@ def _mailbox_for(addresses: list[str], book: AddressBook) -> Mailbox | None:
     return None
 
 
+def receiving_mailbox(
+    parsed: ParsedEmail, inbound: InboundEmail, delivered_to: Iterable[str], addresses: AddressBook
+) -> tuple[Mailbox | None, list[str]]:
+    """The mailbox the mail came through, else the first of ours among its recipients; and the
+    recipients (``recipients``)."""
+    to_addresses = recipients(parsed, inbound, delivered_to)
+    mailbox = addresses.mailbox(inbound.mailbox_id) if inbound.mailbox_id is not None else None
+    return mailbox or _mailbox_for(to_addresses, addresses), to_addresses
+
+
+@dataclass(frozen=True)
+class KnownThreads:
+    """What the reply steps of a whole batch of mails could match, looked up at once
+    (``known_threads``): Message-IDs stored or sent in any store, as stored, and the ticket
+    numbers (store id, number) that exist. A batch adds what it creates itself."""
+
+    # Message.external_id and OutboundEmail.message_id_header values, exactly as stored.
+    stored: set[str]
+    # The same without angle brackets, as the reference step compares them.
+    message_ids: set[str]
+    numbers: set[tuple[int, int]]
+
+
+def _identifying_ids(parsed: ParsedEmail) -> list[str]:
+    """Every Message-ID a reply step, the duplicate check or a bounce's lookup may compare."""
+    ids = _message_ids(parsed)
+    for value in (parsed.message_id, parsed.reported_message_id):
+        if value and value.strip().strip("<>"):
+            ids.append(value.strip().strip("<>"))
+    return ids
+
+
+def known_threads(mails: Iterable[tuple[ParsedEmail, Store | None]]) -> KnownThreads:
+    """Look up, with three queries, everything the reply steps could find for these mails
+    (``could_answer_a_ticket``)."""
+    variants: set[str] = set()
+    stored_ids: set[str] = set()
+    numbers: set[int] = set()
+    stores: set[int] = set()
+    for parsed, store in mails:
+        ids = _identifying_ids(parsed)
+        variants.update(ids)
+        variants.update(f"<{i}>" for i in ids)
+        if parsed.message_id:
+            stored_ids.add(clean_text(parsed.message_id)[:255])
+        if store is not None:
+            stores.add(store.pk)
+            numbers.update(subject_ticket_numbers(parsed.subject)[:5])
+    stored_ids.update(v[:255] for v in variants)
+    found: set[str] = set()
+    for chunk in _chunks(sorted(stored_ids)):
+        found.update(
+            Message.objects.filter(external_id__in=chunk).values_list("external_id", flat=True)
+        )
+    for chunk in _chunks(sorted(variants)):
+        found.update(
+            OutboundEmail.objects.filter(message_id_header__in=chunk).values_list(
+                "message_id_header", flat=True
+            )
+        )
+    existing: set[tuple[int, int]] = set()
+    if stores and numbers:
+        existing = set(
+            Ticket.objects.filter(store_id__in=stores, number__in=numbers).values_list(
+                "store_id", "number"
+            )
+        )
+    return KnownThreads(found, {v.strip("<>") for v in found}, existing)
+
+
+def _chunks(values: list[str], size: int = 500) -> Iterator[list[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def could_answer_a_ticket(
+    parsed: ParsedEmail, to_addresses: list[str], store: Store | None, known: KnownThreads
+) -> bool:
+    """Whether ``route_mail`` could find a ticket for the mail, a bounce could name one of our
+    outbound mails, or the mail repeats a stored Message-ID — judged from ``known`` without a
+    query. False means certainly not: the mail opens a new ticket (or is ignored); True means
+    perhaps, and ``route_mail`` decides."""
+    tokens_found = [tokens.ticket_from_reply_address(a) for a in to_addresses]
+    tokens_found += [tokens.ticket_from_message_id(m) for m in _message_ids(parsed)]
+    if any(ticket_id is not None for ticket_id in tokens_found):
+        return True
+    if parsed.message_id and clean_text(parsed.message_id)[:255] in known.stored:
+        return True
+    if any(
+        i in known.message_ids or i[:255] in known.message_ids for i in _identifying_ids(parsed)
+    ):
+        return True
+    return store is not None and any(
+        (store.pk, number) in known.numbers for number in subject_ticket_numbers(parsed.subject)[:5]
+    )
+
+
 def route_mail(
     parsed: ParsedEmail,
     *,
@@ -213,9 +311,7 @@ def route_mail(
     addresses: AddressBook,
 ) -> Route:
     """Decide where ``parsed`` goes. ``sender``: the normalised From address ("" if none)."""
-    to_addresses = recipients(parsed, inbound, delivered_to)
-    mailbox = addresses.mailbox(inbound.mailbox_id) if inbound.mailbox_id is not None else None
-    mailbox = mailbox or _mailbox_for(to_addresses, addresses)
+    mailbox, to_addresses = receiving_mailbox(parsed, inbound, delivered_to, addresses)
     store = mailbox.store if mailbox is not None else None
 
     steps = (

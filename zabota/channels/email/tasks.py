@@ -6,8 +6,9 @@ import logging
 from django.tasks import task
 from django.tasks.backends.immediate import ImmediateBackend
 
+from zabota.channels.email.batch import process_received
 from zabota.channels.email.models import InboundEmail
-from zabota.channels.email.process import enqueue_retry, process_queued, process_received
+from zabota.channels.email.process import enqueue_retry, process_queued
 from zabota.core.events import dispatch_together
 
 logger = logging.getLogger(__name__)
@@ -16,7 +17,7 @@ logger = logging.getLogger(__name__)
 @task()
 def process_inbound_task(inbound_id: int) -> str:
     """Process one stored inbound mail, then, in a worker, every other mail waiting in
-    ``received`` (``process.process_received``): with the database task backend ``store_raw``
+    ``received`` (``batch.process_received``): with the database task backend ``store_raw``
     queues no further task while one waits, so this run may be the one a burst of mail relies
     on, whatever became of its own mail. On failure the row is marked failed with its next
     attempt time, the retry is queued for then (on backends that can defer; otherwise the

@@ -5,6 +5,7 @@ happens exactly as in production: the queued ``process_inbound_task`` (inline in
 events it publishes.
 """
 
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
@@ -95,3 +96,30 @@ def agent_reply(ticket, agent, text: str = "We are on it.") -> OutboundEmail:
     with TestCase.captureOnCommitCallbacks(execute=True):
         message = do_add_reply(ticket, body_text=text, actor=agent)
     return OutboundEmail.objects.get(message=message)
+
+
+def poison_ticket_creation(monkeypatch, subject: str) -> Callable[[], None]:
+    """Make opening the ticket of the mail with ``subject`` raise, whichever way it is opened:
+    alone (``process``) or with the rest of its batch (``batch``). Returns the undo."""
+    from zabota.channels.email import batch, process
+
+    single, bulk = process.do_create_ticket, batch.do_create_tickets
+
+    def create_one(**kwargs):
+        if kwargs["subject"] == subject:
+            raise RuntimeError("constraint went wrong")
+        return single(**kwargs)
+
+    def create_many(new, **kwargs):
+        if any(item.subject == subject for item in new):
+            raise RuntimeError("constraint went wrong")
+        return bulk(new, **kwargs)
+
+    monkeypatch.setattr(process, "do_create_ticket", create_one)
+    monkeypatch.setattr(batch, "do_create_tickets", create_many)
+
+    def restore() -> None:
+        monkeypatch.setattr(process, "do_create_ticket", single)
+        monkeypatch.setattr(batch, "do_create_tickets", bulk)
+
+    return restore

@@ -113,7 +113,7 @@ def test_the_same_ticket_is_acknowledged_once(world, smtp, acknowledging):
     payload = {"ticket_id": inbound.ticket_id, "store_id": world.store.pk, "actor_id": None}
     # when
     with TestCase.captureOnCommitCallbacks(execute=True):
-        acknowledge_new_ticket("ticket.created", payload)
+        acknowledge_new_ticket("ticket.created", [payload])
     # then
     assert OutboundEmail.objects.filter(kind=OutboundKind.ACKNOWLEDGEMENT).count() == 1
 

@@ -93,3 +93,45 @@ def test_events_of_one_task_are_delivered_together_and_retried_alone(db):
         assert OutboxEvent.objects.get(pk=fails.pk).attempts == 2
     finally:
         events.unregister(flaky)
+
+
+def test_a_batch_listener_runs_once_for_the_events_of_a_dispatch_and_retries_alone(db):
+    """Three ticket.created events dispatched together reach a batch listener in one call. When
+    that call fails, every event records the error; their retries call it with one payload each,
+    and a per-event listener that already succeeded does not run again."""
+    # given
+    batches, singles = [], []
+    fail = [True]
+
+    @events.batch_listener("ticket.created")
+    def batched(event_type, payloads):
+        batches.append([p["ticket_id"] for p in payloads])
+        if fail[0]:
+            raise RuntimeError("mail server down")
+
+    @events.listener("ticket.created")
+    def single(event_type, payload):
+        singles.append(payload["ticket_id"])
+
+    try:
+        with transaction.atomic():
+            published = [
+                publish_on_commit("ticket.created", ticket_id=i, store_id=1, customer_id=1)
+                for i in (1, 2, 3)
+            ]
+        ids = [event.pk for event in published]
+        # when
+        failed = dispatch_all(ids)
+        # then
+        assert failed == ids and batches == [[1, 2, 3]] and singles == [1, 2, 3]
+        assert all("mail server down" in e.last_error for e in OutboxEvent.objects.all())
+        # when each is retried alone, the listener now working
+        fail[0] = False
+        for event_id in ids:
+            assert dispatch_all([event_id]) == []
+        # then
+        assert batches == [[1, 2, 3], [1], [2], [3]] and singles == [1, 2, 3]
+        assert not OutboxEvent.objects.filter(pk__in=ids, dispatched_at__isnull=True).exists()
+    finally:
+        events.unregister(batched)
+        events.unregister(single)
