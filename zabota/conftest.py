@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connections
 from django.test import override_settings
 
 from zabota.accounts.constants import Role
@@ -23,6 +24,18 @@ from zabota.tickets.models import Ticket
 
 PLAIN_STATIC = "django.contrib.staticfiles.storage.StaticFilesStorage"
 IMMEDIATE_TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_connection_pools(django_db_setup):
+    """On PostgreSQL the settings give each process a connection pool, which keeps connections
+    (also those a test's threads borrowed) open after Django "closes" them; the test database
+    can only be dropped once the pool is gone, so close it before pytest-django drops it."""
+    yield
+    for connection in connections.all(initialized_only=True):
+        if connection.vendor == "postgresql":
+            connection.close()
+            connection.close_pool()  # type: ignore[attr-defined]
 
 
 @pytest.fixture(autouse=True)

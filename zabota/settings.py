@@ -102,10 +102,17 @@ TEMPLATES = [
 
 _database_url = os.environ.get("DATABASE_URL")
 if _database_url:
-    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+    DATABASES = {"default": dj_database_url.parse(_database_url)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        DATABASES["default"].setdefault("OPTIONS", {})
-        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+        # Under ASGI every request runs its sync code in a thread of its own, so persistent
+        # per-thread connections (CONN_MAX_AGE) pile up until PostgreSQL refuses clients. A
+        # process-wide psycopg pool bounds them: a request borrows a connection and returns it.
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": int(os.environ.get("ZABOTA_DB_POOL_SIZE", "10")),
+            "timeout": 10,
+        }
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
 else:
     DATABASES = {
         "default": {

@@ -1,13 +1,14 @@
 """The REST API, mounted at /api/v1/. Interactive docs: /api/v1/docs; schema: /api/v1/openapi.json.
 
 Every operation needs a personal API token (``Authorization: Bearer <token>``, created on the
-account page or with ``zabota api-token EMAIL``) except the health check. The token acts as its
-user: the API shows and changes exactly what that user could in the agent UI.
+account page or with ``zabota api-token EMAIL``) except the health check and the signed
+webhooks (inbound e-mail, store platforms). The token acts as its user: the API shows and
+changes exactly what that user could in the agent UI.
 """
 
 from ninja import NinjaAPI
 
-from zabota.api import customers, health, inbound, macros, tags, tickets
+from zabota.api import customers, health, inbound, macros, orders, tags, tickets, webhooks
 from zabota.api.auth import ApiTokenAuth
 from zabota.api.error_handlers import install_error_handlers
 
@@ -30,3 +31,5 @@ api.add_router("/tags", tags.router)
 api.add_router("/macros", macros.router)
 api.add_router("/health", health.router)
 api.add_router("/inbound", inbound.router)
+api.add_router("/orders", orders.router)
+api.add_router("/webhooks", webhooks.router)

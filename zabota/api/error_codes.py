@@ -10,6 +10,7 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from zabota.commerce.error_codes import CommerceErrorCode
 from zabota.core.errors import DomainError
 from zabota.customers.error_codes import CustomerErrorCode
 from zabota.tickets.error_codes import TicketErrorCode
@@ -90,4 +91,22 @@ def customer_error_status(code: CustomerErrorCode) -> int:
         return 403
     if code in (CustomerErrorCode.IDENTITY_TAKEN, CustomerErrorCode.ALREADY_MERGED):
         return 409
+    return 400
+
+
+# Webhook refusals before anything is stored: the caller did not prove it is the platform.
+_COMMERCE_UNAUTHORIZED = {
+    CommerceErrorCode.UNKNOWN_STORE,
+    CommerceErrorCode.WEBHOOK_NOT_CONFIGURED,
+    CommerceErrorCode.INVALID_SIGNATURE,
+}
+
+
+def commerce_error_status(code: CommerceErrorCode) -> int:
+    if code == CommerceErrorCode.NOT_FOUND:
+        return 404
+    if code in (CommerceErrorCode.PERMISSION_DENIED, CommerceErrorCode.SETTINGS_DENIED):
+        return 403
+    if code in _COMMERCE_UNAUTHORIZED:
+        return 401
     return 400

@@ -11,9 +11,11 @@ from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationEr
 from zabota.api.error_codes import (
     ApiError,
     ApiErrorCode,
+    commerce_error_status,
     customer_error_status,
     ticket_error_status,
 )
+from zabota.commerce.error_codes import CommerceError
 from zabota.commerce.models import Store
 from zabota.customers.error_codes import CustomerError
 from zabota.tickets.error_codes import TicketError
@@ -47,6 +49,9 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     def on_customer_error(request: HttpRequest, exc: CustomerError) -> HttpResponse:
         return respond(request, customer_error_status(exc.code), exc.code, exc.message)
+
+    def on_commerce_error(request: HttpRequest, exc: CommerceError) -> HttpResponse:
+        return respond(request, commerce_error_status(exc.code), exc.code, exc.message)
 
     def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         details = [
@@ -102,6 +107,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
     handle(ApiError, on_api_error)
     handle(TicketError, on_ticket_error)
     handle(CustomerError, on_customer_error)
+    handle(CommerceError, on_commerce_error)
     handle(ValidationError, on_validation_error)
     handle(AuthenticationError, on_authentication_error)
     handle(Http404, on_not_found)

@@ -6,5 +6,6 @@ class CommerceConfig(AppConfig):
     label = "commerce"
 
     def ready(self) -> None:
-        # Registers the listeners and the customer-merge hook that keep segments current.
-        from zabota.commerce import listeners  # noqa: F401
+        # Registers the listeners and the customer-merge hook that keep segments current, and
+        # (queries) the customer timeline's order, shipment, refund and return entries.
+        from zabota.commerce import listeners, queries  # noqa: F401

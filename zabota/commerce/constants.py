@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Source(models.TextChoices):
@@ -13,16 +14,16 @@ class Source(models.TextChoices):
 
 class OrderStatus(models.TextChoices):
     # Placed and still being worked on (paid or not, shipped or not).
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("order", "Open")
     # Finished by the store: delivered or archived.
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("order", "Closed")
     # Cancelled before completion; it no longer counts as an order of the customer.
     CANCELLED = "cancelled", _("Cancelled")
 
 
 class FinancialStatus(models.TextChoices):
     # Nothing paid yet (bank transfer, cash on delivery).
-    PENDING = "pending", _("Pending")
+    PENDING = "pending", pgettext_lazy("payment", "Pending")
     # Card authorised, not captured.
     AUTHORIZED = "authorized", _("Authorized")
     PARTIALLY_PAID = "partially_paid", _("Partially paid")
@@ -63,7 +64,7 @@ class ReturnStatus(models.TextChoices):
     REQUESTED = "requested", _("Requested")
     APPROVED = "approved", _("Approved")
     # The goods are back in the warehouse.
-    RECEIVED = "received", _("Received")
+    RECEIVED = "received", pgettext_lazy("return", "Received")
     # Money went back to the customer (the Refund row carries the amount).
     REFUNDED = "refunded", _("Refunded")
     REJECTED = "rejected", _("Rejected")
@@ -93,12 +94,12 @@ class Segment(models.TextChoices):
 class DeliveryStatus(models.TextChoices):
     """What became of one stored webhook delivery."""
 
-    RECEIVED = "received", _("Received")
-    PROCESSED = "processed", _("Processed")
+    RECEIVED = "received", pgettext_lazy("webhook", "Received")
+    PROCESSED = "processed", pgettext_lazy("webhook", "Processed")
     # Refers to an order we do not have yet (a refund that overtook its order): processed again
     # as soon as that order arrives.
     WAITING = "waiting", _("Waiting for its order")
     # Stored, but its topic changes nothing we keep (or it refers to nothing we know).
-    IGNORED = "ignored", _("Ignored")
+    IGNORED = "ignored", pgettext_lazy("webhook", "Ignored")
     # Processing raised; the raw body stays for a retry from the admin.
     FAILED = "failed", _("Failed")

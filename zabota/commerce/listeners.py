@@ -2,6 +2,7 @@
 a customer writes (engagement), a ticket gets a negative tag (at risk), two customers are merged
 (orders move), and time passes (new → not new, active → dormant: the rolling sweep)."""
 
+from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +13,7 @@ from zabota.accounts.models import User
 from zabota.commerce import metrics
 from zabota.commerce.models import CustomerSegment, CustomerStats, Order, Store
 from zabota.core import event_types
-from zabota.core.events import listener
+from zabota.core.events import batch_listener, listener
 from zabota.customers.actions import on_customer_merge
 from zabota.customers.models import Customer
 
@@ -28,18 +29,30 @@ def _refresh(store_id: int, customer_id: int) -> None:
             metrics.refresh(store, [customer_id])
 
 
-@listener(event_types.MESSAGE_RECEIVED)
-def count_engagement(event_type: str, payload: dict[str, Any]) -> None:
-    """A message from a buyer is an engagement signal; for somebody who never ordered there is
-    nothing to recompute (engagement segments describe buyers)."""
+@batch_listener(event_types.MESSAGE_RECEIVED)
+def count_engagement(event_type: str, payloads: list[dict[str, Any]]) -> None:
+    """Messages from buyers are engagement signals; for somebody who never ordered from the
+    store there is nothing to recompute (engagement segments describe buyers). Called once per
+    dispatch with all its messages (a batch of inbound mail): two queries find the buyers."""
     from zabota.tickets.models import Ticket
 
-    ticket = Ticket.objects.filter(pk=payload["ticket_id"]).values("store_id", "customer_id")
-    row = ticket.first()
-    if row is None:
+    ticket_ids = {p["ticket_id"] for p in payloads}
+    writers = set(
+        Ticket.objects.filter(pk__in=ticket_ids).values_list("store_id", "customer_id").distinct()
+    )
+    if not writers:
         return
-    if CustomerStats.objects.filter(store_id=row["store_id"], customer_id=row["customer_id"]):
-        _refresh(row["store_id"], row["customer_id"])
+    buyers = CustomerStats.objects.filter(
+        store_id__in={store for store, _ in writers},
+        customer_id__in={customer for _, customer in writers},
+    ).values_list("store_id", "customer_id")
+    by_store: dict[int, list[int]] = defaultdict(list)
+    for store_id, customer_id in buyers:
+        if (store_id, customer_id) in writers:
+            by_store[store_id].append(customer_id)
+    for store in Store.objects.filter(pk__in=by_store):
+        with transaction.atomic():
+            metrics.refresh(store, by_store[store.pk])
 
 
 @listener(event_types.TICKET_TAGS_CHANGED, event_types.TICKET_UPDATED)

@@ -166,6 +166,13 @@ def _write_stats(
     if to_update:
         for stats in to_update:
             stats.updated_at = now
-        CustomerStats.objects.bulk_update(to_update, [*sorted(changed_fields), "updated_at"])
+        # An upsert on (store, customer): one INSERT … ON CONFLICT DO UPDATE, where bulk_update
+        # builds a CASE per field and row (most of the time of a bulk order import).
+        CustomerStats.objects.bulk_create(
+            to_update,
+            update_conflicts=True,
+            unique_fields=["store", "customer"],
+            update_fields=[*sorted(changed_fields), "updated_at"],
+        )
     CustomerStats.objects.filter(store=store, customer_id__in=customer_ids).update(evaluated_at=now)
     return existing

@@ -192,7 +192,8 @@ class Order(TimestampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.number}"
+        # Shopify numbers come with their "#" already ("#1001"), WooCommerce ones without.
+        return self.number if self.number.startswith("#") else f"#{self.number}"
 
     @property
     def net_paid(self) -> Decimal:

@@ -21,6 +21,8 @@ Somebody who never ordered from the store can only be "at risk" (by a negative c
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from functools import reduce
+from operator import or_
 
 from django.db.models import Count, Q
 
@@ -28,7 +30,7 @@ from zabota.commerce.constants import Segment
 from zabota.commerce.metrics import Figures
 from zabota.commerce.models import CustomerSegment, CustomerStats, SegmentSettings, Store
 from zabota.core import event_types
-from zabota.core.events import publish_on_commit
+from zabota.core.events import publish_all_on_commit
 
 # (store, customer ids, since) → signals per customer id; registered by later domains.
 SignalSource = Callable[[Store, tuple[int, ...], datetime], dict[int, int]]
@@ -150,6 +152,9 @@ def apply(
         current[customer_id].add(segment)
     changes: dict[int, tuple[set[str], set[str]]] = {}
     to_add: list[CustomerSegment] = []
+    # Removed segments → the customers who lose exactly those (few distinct sets).
+    to_remove: dict[frozenset[str], list[int]] = {}
+    events: list[tuple[str, dict[str, object]]] = []
     for customer_id in ids:
         wanted = desired(
             settings,
@@ -165,16 +170,23 @@ def apply(
         changes[customer_id] = (added, removed)
         to_add += [CustomerSegment(store=store, customer_id=customer_id, segment=s) for s in added]
         if removed:
-            CustomerSegment.objects.filter(
-                store=store, customer_id=customer_id, segment__in=removed
-            ).delete()
-        publish_on_commit(
-            event_types.CUSTOMER_SEGMENT_CHANGED,
-            customer_id=customer_id,
-            store_id=store.pk,
-            added=sorted(added),
-            removed=sorted(removed),
+            to_remove.setdefault(frozenset(removed), []).append(customer_id)
+        events.append(
+            (
+                event_types.CUSTOMER_SEGMENT_CHANGED,
+                {
+                    "customer_id": customer_id,
+                    "store_id": store.pk,
+                    "added": sorted(added),
+                    "removed": sorted(removed),
+                },
+            )
         )
+    # One statement each for the whole chunk: a bulk import changes thousands of customers.
+    if to_remove:
+        losing = [Q(customer_id__in=who, segment__in=gone) for gone, who in to_remove.items()]
+        CustomerSegment.objects.filter(store=store).filter(reduce(or_, losing)).delete()
     if to_add:
         CustomerSegment.objects.bulk_create(to_add, ignore_conflicts=True)
+    publish_all_on_commit(events)
     return changes

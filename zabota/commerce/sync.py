@@ -421,7 +421,18 @@ def _upsert_refund(order: Order, data: RefundData) -> Refund:
             "refunded_at": data.refunded_at,
         },
     )
-    if created:
+    if not created and data.refunded_at < refund.refunded_at:
+        # A source that does not date refunds (WooCommerce) dates them by the report that
+        # lists them: the earliest report is the closest, whatever order they arrive in.
+        refund.refunded_at = data.refunded_at
+        refund.save(update_fields=["refunded_at", "updated_at"])
+    amount_changed = not created and refund.amount != money(data.amount)
+    if amount_changed:
+        # Platforms do not change a refund's amount; an export that reports the order's refunded
+        # total as one refund does, when more is refunded later: the newer report is the truth.
+        refund.amount = money(data.amount)
+        refund.save(update_fields=["amount", "updated_at"])
+    if created or amount_changed:
         total = sum(order.refunds.values_list("amount", flat=True), Decimal(0))
         Order.objects.filter(pk=order.pk).update(refunded_amount=total, updated_at=timezone.now())
         order.refunded_amount = total
@@ -434,6 +445,7 @@ def _upsert_refund(order: Order, data: RefundData) -> Refund:
             if status != order.financial_status:
                 order.financial_status = status
                 Order.objects.filter(pk=order.pk).update(financial_status=status)
+    if created:
         publish_on_commit(
             event_types.ORDER_REFUNDED,
             order_id=order.pk,

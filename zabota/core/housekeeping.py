@@ -69,6 +69,13 @@ def sweep_segments() -> int:
     return sweep()
 
 
+def retry_webhook_deliveries() -> int:
+    """Store-platform webhooks whose processing failed (with backoff) or was cut off."""
+    from zabota.commerce.webhooks import retry_failed_deliveries
+
+    return retry_failed_deliveries()
+
+
 def sweep_inbound_mail() -> int:
     """Inbound mail whose processing task was lost, or whose retry is overdue."""
     from zabota.channels.email.process import sweep_inbound
@@ -100,6 +107,7 @@ class Housekeeper(threading.Thread):
             Job("outbound mail retries", 30, send_due_mail),
             Job("inbound mail sweep", 30, sweep_inbound_mail),
             Job("segment sweep", 600, sweep_segments),
+            Job("webhook delivery retries", 60, retry_webhook_deliveries),
         ]
 
     def run_due(self, now: float) -> None:

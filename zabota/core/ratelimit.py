@@ -26,6 +26,11 @@ API_AUTH_FAILURES_PER_IP = Limit("api-auth-ip", 30, 300)
 PUBLIC_API_PER_IP = Limit("public-api-ip", 120, 60)
 # POST /api/v1/inbound/email (signed mail relays): generous, a relay forwards many mails.
 INBOUND_EMAIL_PER_IP = Limit("inbound-email-ip", 600, 60)
+# POST /api/v1/webhooks/{shopify,woocommerce}/… (store platforms): requests refused for an
+# unknown store, a missing secret or a bad signature. Platforms send from many addresses and
+# never fail a signature with the right secret, so 30 failures in five minutes is someone
+# guessing (or a wrong secret, which 401s would not fix either); the address then gets 429.
+WEBHOOK_SIGNATURE_FAILURES_PER_IP = Limit("webhook-signature-ip", 30, 300)
 
 
 def client_ip(request: HttpRequest) -> str:

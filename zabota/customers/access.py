@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 
 from zabota.accounts.models import User
 from zabota.customers.error_codes import CustomerError, CustomerErrorCode
-from zabota.customers.models import Customer
+from zabota.customers.models import Customer, ImportantDate
 from zabota.tickets.access import tickets_with_visible_customer
 
 
@@ -21,3 +21,15 @@ def access_customer_by_id(user: User, customer_id: int) -> Customer:
     if customer is None:
         raise CustomerError(CustomerErrorCode.NOT_FOUND)
     return customer
+
+
+def access_important_date_by_id(user: User, date_id: int) -> ImportantDate:
+    """An important date of a customer the user may see."""
+    found = (
+        ImportantDate.objects.filter(pk=date_id, customer__in=visible_customers(user))
+        .select_related("customer")
+        .first()
+    )
+    if found is None:
+        raise CustomerError(CustomerErrorCode.NOT_FOUND)
+    return found

@@ -1,16 +1,21 @@
 """Changes to customers. Merge moves identities and tickets; later domains register what else
 moves (orders, survey answers …) with :func:`on_customer_merge`."""
 
+import calendar
 from collections.abc import Callable, Iterable
+from datetime import date
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from zabota.accounts.models import User
 from zabota.core import event_types
 from zabota.core.events import publish_all_on_commit, publish_on_commit
+from zabota.core.inserts import insert
 from zabota.customers.constants import IdentityKind
 from zabota.customers.error_codes import CustomerError, CustomerErrorCode
-from zabota.customers.models import Customer, CustomerEvent, Identity
+from zabota.customers.models import Customer, CustomerEvent, Identity, ImportantDate
 from zabota.customers.normalize import InvalidIdentity, normalize_identity
 
 MergeHook = Callable[[Customer, Customer, User | None], None]
@@ -142,16 +147,24 @@ def get_or_create_customers_by_identity(
             )
         )
     with transaction.atomic():
-        customers = Customer.objects.bulk_create(customers)
-        Identity.objects.bulk_create(
-            Identity(customer=customer, kind=kind, value=value)
-            for value, customer in zip(missing, customers, strict=True)
+        # COPY on PostgreSQL (``core.inserts``): bulk imports create thousands at a time.
+        insert(customers)
+        insert(
+            [
+                Identity(customer=customer, kind=kind, value=value)
+                for value, customer in zip(missing, customers, strict=True)
+            ]
         )
-        CustomerEvent.objects.bulk_create(
-            CustomerEvent(
-                customer=customer, kind="created", actor=actor, data={"identities": [f"{kind}:{v}"]}
-            )
-            for v, customer in zip(missing, customers, strict=True)
+        insert(
+            [
+                CustomerEvent(
+                    customer=customer,
+                    kind="created",
+                    actor=actor,
+                    data={"identities": [f"{kind}:{v}"]},
+                )
+                for v, customer in zip(missing, customers, strict=True)
+            ]
         )
         publish_all_on_commit(
             [(event_types.CUSTOMER_CREATED, {"customer_id": c.pk}) for c in customers]
@@ -170,6 +183,34 @@ def do_add_identity(customer: Customer, *, kind: str, value: str, actor: User | 
         identity = Identity.objects.create(customer=customer, kind=kind, value=value)
         _audit(customer, "identity_added", actor=actor, identity=f"{kind}:{value}")
     return identity
+
+
+def do_add_identities(
+    additions: Iterable[tuple[Customer, str, str]], *, actor: User | None
+) -> list[Identity]:
+    """``do_add_identity`` for many (customer, kind, value) at once, with two inserts: for bulk
+    imports. The values are normalised and not yet taken; a concurrent insert of one of them
+    raises ``IntegrityError`` (the caller's transaction then rolls the whole set back)."""
+    additions = list(additions)
+    if not additions:
+        return []
+    identities = [
+        Identity(customer=customer, kind=kind, value=value) for customer, kind, value in additions
+    ]
+    with transaction.atomic():
+        insert(identities)
+        insert(
+            [
+                CustomerEvent(
+                    customer=customer,
+                    kind="identity_added",
+                    actor=actor,
+                    data={"identity": f"{kind}:{value}"},
+                )
+                for customer, kind, value in additions
+            ]
+        )
+    return identities
 
 
 def check_add_identity(customer: Customer, *, kind: str, value: str, actor: User) -> Identity:
@@ -243,12 +284,102 @@ def check_merge_customers(source: Customer, target: Customer, *, actor: User) ->
     return do_merge_customers(source, target, actor=actor)
 
 
+# --- important dates -----------------------------------------------------------------------------
+
+
+def validate_important_date(*, month: int, day: int, year: int | None, today: date) -> None:
+    """Raise ``INVALID_DATE`` unless day.month exists (29.02 only in a leap ``year``, or without
+    a year) and the year is between 1900 and this year."""
+    if year is not None and not 1900 <= year <= today.year:
+        raise CustomerError(
+            CustomerErrorCode.INVALID_DATE,
+            detail=_("the year must be between 1900 and %(year)s") % {"year": today.year},
+        )
+    if not 1 <= month <= 12:
+        raise CustomerError(CustomerErrorCode.INVALID_DATE, detail=_("no such month"))
+    # Without a year, 29 February is allowed: 2000 was a leap year.
+    days_in_month = calendar.monthrange(year or 2000, month)[1]
+    if not 1 <= day <= days_in_month:
+        raise CustomerError(
+            CustomerErrorCode.INVALID_DATE,
+            detail=_("%(day)s.%(month)02d does not exist") % {"day": day, "month": month}
+            if year is None
+            else _("%(day)s.%(month)02d.%(year)s does not exist")
+            % {"day": day, "month": month, "year": year},
+        )
+
+
+def do_add_important_date(
+    customer: Customer,
+    *,
+    kind: str,
+    label: str = "",
+    month: int,
+    day: int,
+    year: int | None = None,
+    actor: User | None,
+) -> ImportantDate:
+    """Store an already-validated date with its audit row."""
+    with transaction.atomic():
+        item = ImportantDate.objects.create(
+            customer=customer, kind=kind, label=label.strip(), month=month, day=day, year=year
+        )
+        _audit(
+            customer,
+            "date_added",
+            actor=actor,
+            date_id=item.pk,
+            date_kind=kind,
+            label=item.label,
+            month=month,
+            day=day,
+            year=year,
+        )
+    return item
+
+
+def check_add_important_date(
+    customer: Customer,
+    *,
+    kind: str,
+    label: str = "",
+    month: int,
+    day: int,
+    year: int | None = None,
+    actor: User,
+) -> ImportantDate:
+    if kind not in ImportantDate.Kind.values:
+        raise CustomerError(CustomerErrorCode.INVALID_DATE, detail=_("unknown kind of date"))
+    validate_important_date(month=month, day=day, year=year, today=timezone.localdate())
+    return do_add_important_date(
+        customer, kind=kind, label=label, month=month, day=day, year=year, actor=actor
+    )
+
+
+def do_delete_important_date(item: ImportantDate, *, actor: User | None) -> None:
+    with transaction.atomic():
+        _audit(
+            item.customer,
+            "date_removed",
+            actor=actor,
+            date_kind=item.kind,
+            label=item.label,
+            month=item.month,
+            day=item.day,
+            year=item.year,
+        )
+        item.delete()
+
+
 __all__ = [
     "IdentityKind",
     "check_add_identity",
+    "check_add_important_date",
     "check_create_customer",
     "check_merge_customers",
+    "do_add_important_date",
     "do_create_customer",
+    "do_delete_important_date",
     "do_merge_customers",
     "get_or_create_customer_by_identity",
     "get_or_create_customers_by_identity",

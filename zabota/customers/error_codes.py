@@ -13,6 +13,8 @@ class CustomerErrorCode(models.TextChoices):
     MERGE_SELF = "merge_self", _("A customer cannot be merged into themselves.")
     ALREADY_MERGED = "already_merged", _("This customer was already merged into another one.")
     PERMISSION_DENIED = "permission_denied", _("Only leads and admins merge customers.")
+    # Day and month that no calendar has (31.04), or a year outside 1900 … this year.
+    INVALID_DATE = "invalid_date", _("Invalid date: %(detail)s")
 
 
 class CustomerError(DomainError):

@@ -9,18 +9,33 @@ from datetime import datetime
 
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
-from django.db.models import F, Max, Min, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Max, Min, OuterRef, Subquery
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from zabota.accounts.models import Group, User
-from zabota.commerce.models import Store
+from zabota.commerce import metrics
+from zabota.commerce.constants import Segment
+from zabota.commerce.models import (
+    CustomerSegment,
+    CustomerStats,
+    Order,
+    OrderLine,
+    Refund,
+    Return,
+    Shipment,
+    Store,
+)
+from zabota.commerce.order_data import CustomerData
 from zabota.customers.actions import check_create_customer, do_update_customer
+from zabota.customers.constants import IdentityKind
 from zabota.customers.error_codes import CustomerError
 from zabota.customers.models import Customer, CustomerEvent, Identity
-from zabota.demo import data
+from zabota.demo import data, orders, stories
+from zabota.demo.conversations import SCENARIOS_BY_KEY, Scenario
+from zabota.demo.dates import add_important_dates
 from zabota.demo.names import (
     LANGUAGES,
     email_candidates,
@@ -28,7 +43,15 @@ from zabota.demo.names import (
     random_phone,
     social_handle,
 )
-from zabota.demo.plans import DemoCustomer, Planner, StepKind, TicketPlan
+from zabota.demo.plans import (
+    STORE_TZ,
+    DemoCustomer,
+    Planner,
+    StepKind,
+    TicketPlan,
+    pick_scenario,
+    random_start,
+)
 from zabota.tickets import actions
 from zabota.tickets.constants import Status
 from zabota.tickets.macros import render_macro
@@ -189,29 +212,130 @@ def create_customers(rng: random.Random, people: list[DemoCustomer]) -> list[Cus
     return created
 
 
-def ticket_plans(
-    rng: random.Random, people: list[DemoCustomer], count: int, *, now: datetime
-) -> list[TicketPlan]:
-    """One ticket for every customer first, the rest to returning customers (VIPs write more);
-    oldest first, so ticket numbers grow with time."""
-    planner = Planner(rng, now=now)
+@dataclass(frozen=True)
+class Draft:
+    """A ticket before its conversation: who writes, about what, and when."""
+
+    owner: int  # index into the customers
+    scenario: Scenario
+    start: datetime
+    duplicate: bool
+
+
+def ticket_drafts(
+    rng: random.Random,
+    people: list[DemoCustomer],
+    shoppers: list[orders.Shopper],
+    count: int,
+    *,
+    now: datetime,
+) -> list[Draft]:
+    """One ticket for every customer first, the rest to returning customers (VIPs write more).
+    A customer who stopped buying long ago writes once, about something bought back then (a
+    warranty claim), and so stays dormant."""
     owners = list(range(len(people)))
     rng.shuffle(owners)
     owners = owners[:count]
-    weights = [4 if c.vip else 1 for c in people]
+    lapsed = {s.index for s in shoppers if s.profile == "lapsed"}
+    weights = [0 if i in lapsed else 4 if c.vip else 1 for i, c in enumerate(people)]
+    if not any(weights):
+        weights = [1] * len(people)
     owners += rng.choices(range(len(people)), weights=weights, k=count - len(owners))
-    order_numbers = rng.sample(range(100_000, 1_000_000), count)
-    plans = [
-        planner.plan(
-            customer_index=owner,
-            customer=people[owner],
-            order_number=order_numbers[i],
-            duplicate=rng.random() < DUPLICATE_SHARE,
-        )
-        for i, owner in enumerate(owners)
+    warranty = SCENARIOS_BY_KEY["warranty"]
+    scenarios = [warranty if owner in lapsed else pick_scenario(rng) for owner in owners]
+    starts = [random_start(rng, now) for _owner in owners]
+    # A fixed share, so that even a small demo has a few tickets opened twice and merged.
+    inbound = [i for i, scenario in enumerate(scenarios) if not scenario.outbound]
+    duplicates = set(rng.sample(inbound, min(len(inbound), round(count * DUPLICATE_SHARE) or 1)))
+    return [
+        Draft(owner, scenario, start, i in duplicates)
+        for i, (owner, scenario, start) in enumerate(zip(owners, scenarios, starts, strict=True))
     ]
-    plans.sort(key=lambda p: p.created_at)
-    return plans
+
+
+def plan_tickets(
+    rng: random.Random, people: list[DemoCustomer], book: "OrderBook", *, now: datetime
+) -> list[tuple[TicketPlan, stories.Story]]:
+    """The conversations, each with the order it is about; oldest first, so that ticket numbers
+    grow with time."""
+    planner = Planner(rng, now=now)
+    pairs = [
+        (
+            planner.plan(
+                customer_index=draft.owner,
+                customer=people[draft.owner],
+                scenario=draft.scenario,
+                start=draft.start,
+                facts=story.facts(),
+                duplicate=draft.duplicate,
+            ),
+            story,
+        )
+        for draft, story in zip(book.drafts, book.stories, strict=True)
+    ]
+    pairs.sort(key=lambda pair: pair[0].created_at)
+    return pairs
+
+
+@dataclass
+class OrderBook:
+    """Everything the demo's customers bought, planned before the tickets about it."""
+
+    shop: orders.Shop
+    rates: orders.Rates
+    shoppers: list[orders.Shopper]
+    drafts: list[Draft]
+    stories: list[stories.Story]
+    history: list[orders.OrderPlan]
+
+    @property
+    def orders(self) -> list[orders.OrderPlan]:
+        return self.history + [o for story in self.stories for o in story.orders]
+
+
+def plan_book(
+    rng: random.Random,
+    order_rng: random.Random,
+    people: list[DemoCustomer],
+    tickets: int,
+    *,
+    now: datetime,
+) -> OrderBook:
+    shop = orders.Shop(order_rng, now)
+    rates = orders.Rates(order_rng, now)
+    shoppers = [shop.shopper(i, c.person, vip=c.vip) for i, c in enumerate(people)]
+    orders.assign_profiles(order_rng, shoppers)
+    drafts = ticket_drafts(rng, people, shoppers, tickets, now=now)
+    tales = [
+        stories.story(shop, shoppers[d.owner], d.scenario.key, d.start, sized=d.scenario.sized)
+        for d in drafts
+    ]
+    history = orders.plan_histories(
+        shop, shoppers, [o for tale in tales for o in tale.orders], rates
+    )
+    book = OrderBook(shop, rates, shoppers, drafts, tales, history)
+    orders.number_orders(order_rng, book.orders, after=orders.FIRST_ORDER_NUMBER - 1)
+    return book
+
+
+def contacts_of(
+    customers: list[Customer], shoppers: list[orders.Shopper]
+) -> dict[int, CustomerData]:
+    """What each order says about its customer: the customer's e-mail and name."""
+    emails = dict(
+        Identity.objects.filter(customer__in=customers, kind=IdentityKind.EMAIL)
+        .order_by("pk")
+        .values_list("customer_id", "value")
+    )
+    return {
+        shopper.index: CustomerData(
+            email=emails[customer.pk],
+            first_name=customer.first_name,
+            last_name=customer.last_name,
+            country=shopper.address.country,
+        )
+        for customer, shopper in zip(customers, shoppers, strict=True)
+    }
 
 
 class Executor:
@@ -316,7 +440,8 @@ def backdate(tickets: Iterable[int] | None, store: Store) -> None:
 
 
 def backdate_customers(customer_ids: list[int]) -> None:
-    """A customer is known since their first ticket; so is the audit row of their creation."""
+    """A customer is known since their first ticket or order, whichever came first; so is the
+    audit row of their creation."""
     first_ticket = (
         Ticket.objects.filter(customer=OuterRef("pk"))
         .order_by()
@@ -324,7 +449,17 @@ def backdate_customers(customer_ids: list[int]) -> None:
         .annotate(first=Min("created_at"))
         .values("first")
     )
-    since = Coalesce(Subquery(first_ticket), F("created_at"))
+    first_order = (
+        Order.objects.filter(customer=OuterRef("pk"))
+        .order_by()
+        .values("customer")
+        .annotate(first=Min("placed_at"))
+        .values("first")
+    )
+    since = Least(
+        Coalesce(Subquery(first_ticket), F("created_at")),
+        Coalesce(Subquery(first_order), F("created_at")),
+    )
     Customer.objects.filter(pk__in=customer_ids).update(created_at=since, updated_at=since)
     CustomerEvent.objects.filter(customer_id__in=customer_ids, kind="created").update(
         created_at=Subquery(
@@ -341,8 +476,12 @@ def build_demo(
     now: datetime | None = None,
     log: Callable[[str], None] = lambda _msg: None,
 ) -> Setup:
-    """Create the demo store with ``customers`` customers and ``tickets`` ticket stories."""
+    """Create the demo store with ``customers`` customers, their orders and ``tickets`` ticket
+    stories."""
     rng = random.Random(seed)
+    # Orders draw from their own generator, so that their details can change without changing
+    # the conversations.
+    order_rng = random.Random(f"{seed}:orders")
     now = now or timezone.now()
     with transaction.atomic():
         setup = configure_store()
@@ -356,15 +495,92 @@ def build_demo(
             ngettext("%(count)d customer.", "%(count)d customers.", len(rows))
             % {"count": len(rows)}
         )
+        book = plan_book(rng, order_rng, people, tickets, now=now)
+        orders.configure_commerce(setup.store, book.rates)
+        pairs = plan_tickets(rng, people, book, now=now)
+        for plan, story in pairs:
+            story.finish(book.shop, plan)
+        # Orders before tickets, as they happened. The history is written as an import of the
+        # shop's past orders would write it (rows, figures refreshed at the end); the orders
+        # the tickets are about arrive as the platform's webhooks deliver them, through
+        # ``commerce.sync.do_upsert_order``, which refreshes figures and segments each time.
+        contacts = contacts_of(rows, book.shoppers)
+        orders.bulk_write(
+            setup.store,
+            book.history,
+            {i: (rows[i].pk, contact.email) for i, contact in contacts.items()},
+            book.rates,
+            now=now,
+        )
+        metrics.refresh(setup.store, [c.pk for c in rows], now=now)
+        orders.write_orders(
+            setup.store, [o for story in book.stories for o in story.orders], contacts, now=now
+        )
+        backdate_orders(setup.store)
         executor = Executor(setup, rows)
-        for plan in ticket_plans(rng, people, tickets, now=now):
+        for plan, _story in pairs:
             executor.run(plan)
         backdate(None, setup.store)
-        backdate_customers([c.pk for c in rows])
         count = Ticket.objects.filter(store=setup.store).count()
         log(ngettext("%(count)d ticket.", "%(count)d tickets.", count) % {"count": count})
+        metrics.refresh(setup.store, [c.pk for c in rows], now=now)
+        dates = add_important_dates(
+            order_rng,
+            rows,
+            [c.person for c in people],
+            today=timezone.localdate(now, STORE_TZ),
+        )
+        backdate_customers([c.pk for c in rows])
+        log_commerce(setup.store, log)
+        log(
+            ngettext("%(count)d important date.", "%(count)d important dates.", dates)
+            % {"count": dates}
+        )
     analyze()
     return setup
+
+
+def log_commerce(store: Store, log: Callable[[str], None]) -> None:
+    """How many orders, shipments and returns the store has, and its customers per segment."""
+    counts = {
+        "orders": Order.objects.filter(store=store).count(),
+        "shipments": Shipment.objects.filter(order__store=store).count(),
+        "returns": Return.objects.filter(order__store=store).count(),
+        "refunds": Refund.objects.filter(order__store=store).count(),
+    }
+    log(
+        ngettext(
+            "%(orders)d order: %(shipments)d shipments, %(returns)d returns, %(refunds)d refunds.",
+            "%(orders)d orders: %(shipments)d shipments, %(returns)d returns, %(refunds)d refunds.",
+            counts["orders"],
+        )
+        % counts
+    )
+    by_segment = dict(
+        CustomerSegment.objects.filter(store=store)
+        .values_list("segment")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    log(
+        _("Customers per segment: %(segments)s.")
+        % {
+            "segments": ", ".join(
+                f"{label} {by_segment.get(value, 0)}" for value, label in Segment.choices
+            )
+        }
+    )
+
+
+def backdate_orders(store: Store) -> None:
+    """Rows of orders and what followed them are dated when it happened, as a sync that had
+    been running all along would have dated them."""
+    Order.objects.filter(store=store).update(created_at=F("placed_at"))
+    Shipment.objects.filter(order__store=store, shipped_at__isnull=False).update(
+        created_at=F("shipped_at")
+    )
+    Refund.objects.filter(order__store=store).update(created_at=F("refunded_at"))
+    Return.objects.filter(order__store=store).update(created_at=F("requested_at"))
 
 
 def analyze() -> None:
@@ -375,7 +591,20 @@ def analyze() -> None:
     (hundreds of milliseconds instead of one on 100,000 tickets). SQLite's ANALYZE helps its
     planner the same way.
     """
-    models = (Ticket, Ticket.tags.through, Message, TicketEvent, Customer, Identity, CustomerEvent)
+    models = (
+        Ticket,
+        Ticket.tags.through,
+        Message,
+        TicketEvent,
+        Customer,
+        Identity,
+        CustomerEvent,
+        Order,
+        OrderLine,
+        Shipment,
+        CustomerStats,
+        CustomerSegment,
+    )
     with connection.cursor() as cursor:
         for model in models:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
@@ -413,5 +642,8 @@ def wipe_demo(store: Store, log: Callable[[str], None] = lambda _msg: None) -> N
             ngettext("Deleted %(count)d customer.", "Deleted %(count)d customers.", len(made_up))
             % {"count": len(made_up)}
         )
+        order_ids = list(Order.objects.filter(store=store).values_list("pk", flat=True))
+        for chunk in _chunks(order_ids):
+            Order.objects.filter(pk__in=chunk).delete()
         store.delete()
         User.objects.filter(email__in=[m.email for m in data.TEAM]).delete()

@@ -3,14 +3,20 @@
 
 The rows are what the actions would have written — messages, one timeline row per change with
 consecutive versions, ``last_activity_at``, ``first_reply_at``, ``awaiting_since`` … — but no
-outbox events are published: nobody should be notified about a load test. Search indexes keep
-up by themselves (FTS5 triggers on SQLite, GIN expression indexes on PostgreSQL).
+outbox events are published for them: nobody should be notified about a load test. Search
+indexes keep up by themselves (FTS5 triggers on SQLite, GIN expression indexes on PostgreSQL).
+
+The new customers get order histories, and every ticket the order it is about, as rows too
+(``orders.bulk_write``); their figures and segments are then computed by
+``commerce.metrics.refresh`` in chunks, which publishes customer.segment_changed as it always
+does.
 """
 
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import batched
 from typing import Any
 
 from django.db import transaction
@@ -18,6 +24,7 @@ from django.db.models import F
 from django.template import Context, Engine, Template
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -28,11 +35,12 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from zabota.commerce import metrics
 from zabota.commerce.models import Store
 from zabota.core.html import text_to_html
 from zabota.customers.constants import IdentityKind
 from zabota.customers.models import Customer, CustomerEvent, Identity
-from zabota.demo import data
+from zabota.demo import data, orders, stories
 from zabota.demo.build import (
     LANGUAGE_WEIGHTS,
     PHONE_SHARE,
@@ -43,12 +51,22 @@ from zabota.demo.build import (
     backdate_customers,
 )
 from zabota.demo.names import LANGUAGES, numbered_email, numbered_phone, random_person
-from zabota.demo.plans import DemoCustomer, Planner, Step, StepKind, TicketPlan, random_start
+from zabota.demo.plans import (
+    DemoCustomer,
+    Planner,
+    Step,
+    StepKind,
+    TicketPlan,
+    pick_scenario,
+    random_start,
+)
 from zabota.tickets.constants import REOPENED_BY_CUSTOMER, EventKind, MessageKind, Status
 from zabota.tickets.models import Message, Ticket, TicketEvent
 
 BATCH = 1000
 CUSTOMERS_PER_TICKET = 0.2
+# Customers whose figures are refreshed in one transaction.
+REFRESH_CHUNK = 500
 # Templates are compiled once; the engine matches zabota.tickets.macros (no tags, no escaping).
 _engine = Engine(builtins=[], autoescape=False, string_if_invalid="")
 
@@ -67,7 +85,8 @@ def add_bulk_tickets(
     # Vary with what is there already, so that a second run does not repeat the first.
     rng = random.Random(f"{seed}:{Store.objects.get(pk=store.pk).ticket_seq}")
     console = console or Console(quiet=True)
-    writer = _Writer(setup, rng, now)
+    order_rng = random.Random(f"{seed}:orders:{Store.objects.get(pk=store.pk).ticket_seq}")
+    writer = _Writer(setup, rng, order_rng, now)
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -79,6 +98,7 @@ def add_bulk_tickets(
     )
     with progress:
         customers = writer.create_customers(max(1, round(count * CUSTOMERS_PER_TICKET)))
+        writer.write_histories(customers)
         task = progress.add_task(_("Tickets"), total=count)
         starts = sorted(random_start(rng, now) for _i in range(count))
         for offset in range(0, count, BATCH):
@@ -89,7 +109,16 @@ def add_bulk_tickets(
             # Logs get a line every tenth instead of the bar.
             if not console.is_terminal and done * 10 // count > offset * 10 // count:
                 console.print(_("%(done)d of %(count)d tickets …") % {"done": done, "count": count})
-        backdate_customers([pk for pk, _c in customers])
+        backdate_customers([c.pk for c in customers])
+        figures = progress.add_task(_("Customer figures"), total=len(customers))
+        for chunk in batched([c.pk for c in customers], REFRESH_CHUNK, strict=False):
+            with transaction.atomic():
+                metrics.refresh(store, chunk, now=now)
+            progress.advance(figures, len(chunk))
+    console.print(
+        ngettext("Added %(count)d order.", "Added %(count)d orders.", writer.written.orders)
+        % {"count": writer.written.orders}
+    )
     analyze()
     return count
 
@@ -105,13 +134,28 @@ class _State:
     tags: list[str] = field(default_factory=list)
 
 
+@dataclass
+class _Customer:
+    pk: int
+    demo: DemoCustomer
+    email: str
+    shopper: orders.Shopper
+
+
 class _Writer:
-    def __init__(self, setup: Setup, rng: random.Random, now: datetime) -> None:
+    def __init__(
+        self, setup: Setup, rng: random.Random, order_rng: random.Random, now: datetime
+    ) -> None:
         self.setup = setup
         self.rng = rng
         self.now = now
         self.planner = Planner(rng, now=now, lean=True)
         self.macro_templates = self._macro_templates()
+        self.shop = orders.Shop(order_rng, now)
+        self.rates = orders.Rates.of_store(setup.store, order_rng, now)
+        orders.configure_commerce(setup.store, self.rates)
+        self.last_order = orders.last_order_number(setup.store)
+        self.written = orders.Written()
 
     def _macro_templates(self) -> dict[tuple[str, str], tuple[int, Template]]:
         """(macro key, language) → (macro id, compiled text), read from the store's macros."""
@@ -121,10 +165,10 @@ class _Writer:
                 compiled[key, text.language] = (macro.pk, _engine.from_string(text.body))
         return compiled
 
-    def create_customers(self, count: int) -> list[tuple[int, DemoCustomer]]:
+    def create_customers(self, count: int) -> list[_Customer]:
         """Customers with addresses and phones unique by construction (numbered)."""
         rng = self.rng
-        customers: list[tuple[int, DemoCustomer]] = []
+        customers: list[_Customer] = []
         for offset in range(0, count, BATCH):
             people = [
                 DemoCustomer(
@@ -170,8 +214,35 @@ class _Writer:
                     )
                     for row in rows
                 )
-            customers += [(row.pk, c) for row, c in zip(rows, people, strict=True)]
+            customers += [
+                _Customer(
+                    row.pk,
+                    c,
+                    numbered_email(c.person, row.pk),
+                    self.shop.shopper(len(customers) + i, c.person, vip=c.vip),
+                )
+                for i, (row, c) in enumerate(zip(rows, people, strict=True))
+            ]
+        orders.assign_profiles(self.shop.rng, [c.shopper for c in customers])
         return customers
+
+    def write_histories(self, customers: list[_Customer]) -> None:
+        """The orders the new customers placed besides those their tickets are about."""
+        history = orders.plan_histories(self.shop, [c.shopper for c in customers], [], self.rates)
+        self.last_order = orders.number_orders(self.shop.rng, history, after=self.last_order)
+        history.sort(key=lambda o: o.placed_at)
+        for chunk in batched(history, BATCH * 2, strict=False):
+            with transaction.atomic():
+                self._write_orders(customers, list(chunk))
+
+    def _write_orders(self, customers: list[_Customer], plans: list[orders.OrderPlan]) -> None:
+        contacts = {
+            p.shopper.index: (customers[p.shopper.index].pk, customers[p.shopper.index].email)
+            for p in plans
+        }
+        written = orders.bulk_write(self.setup.store, plans, contacts, self.rates, now=self.now)
+        for name in ("orders", "shipments", "refunds", "returns"):
+            setattr(self.written, name, getattr(self.written, name) + getattr(written, name))
 
     def _reserve_numbers(self, count: int) -> int:
         """The first of ``count`` consecutive ticket numbers (caller holds a transaction)."""
@@ -180,7 +251,7 @@ class _Writer:
         last = Store.objects.values_list("ticket_seq", flat=True).get(pk=store.pk)
         return last - count + 1
 
-    def _owners(self, customers: list[tuple[int, DemoCustomer]], count: int) -> Iterator[int]:
+    def _owners(self, customers: list[_Customer], count: int) -> Iterator[int]:
         """Customer indexes: most write once or twice, a tenth write again and again."""
         rng = self.rng
         regulars = max(1, len(customers) // 10)
@@ -190,23 +261,34 @@ class _Writer:
             else:
                 yield rng.randrange(len(customers))
 
-    def write_batch(
-        self, customers: list[tuple[int, DemoCustomer]], starts: list[datetime]
-    ) -> None:
+    def write_batch(self, customers: list[_Customer], starts: list[datetime]) -> None:
+        """A batch of tickets, each with the order it is about."""
         with transaction.atomic():
             first_number = self._reserve_numbers(len(starts))
+            owners = list(self._owners(customers, len(starts)))
+            scenarios = [pick_scenario(self.rng) for _start in starts]
+            tales = [
+                stories.story(
+                    self.shop, customers[owner].shopper, scenario.key, start, sized=scenario.sized
+                )
+                for owner, scenario, start in zip(owners, scenarios, starts, strict=True)
+            ]
+            plans = [o for tale in tales for o in tale.orders]
+            self.last_order = orders.number_orders(self.shop.rng, plans, after=self.last_order)
             states = []
-            for i, (owner, start) in enumerate(
-                zip(self._owners(customers, len(starts)), starts, strict=True)
+            for i, (owner, scenario, start, tale) in enumerate(
+                zip(owners, scenarios, starts, tales, strict=True)
             ):
                 number = first_number + i
                 plan = self.planner.plan(
                     customer_index=owner,
-                    customer=customers[owner][1],
-                    order_number=1_000_000 + number,
+                    customer=customers[owner].demo,
+                    scenario=scenario,
                     start=start,
+                    facts=tale.facts(),
                 )
-                states.append(self._replay(plan, number, customers[owner][0]))
+                tale.finish(self.shop, plan)
+                states.append(self._replay(plan, number, customers[owner].pk))
             Ticket.objects.bulk_create(s.ticket for s in states)
             for s in states:
                 for m in s.messages:
@@ -228,6 +310,7 @@ class _Writer:
                 for name in s.tags
             )
             backdate([s.ticket.pk for s in states], self.setup.store)
+            self._write_orders(customers, plans)
 
     def _replay(self, plan: TicketPlan, number: int, customer_id: int) -> _State:
         """Apply the plan's steps to fresh rows the way the ticket actions would."""

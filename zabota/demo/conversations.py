@@ -6,7 +6,6 @@ number, product, carrier …); ``[[masculine|feminine]]`` picks the speaker's gr
 since Russian and Polish past tenses agree with it.
 """
 
-import random
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -21,88 +20,6 @@ _GENDERED = re.compile(r"\[\[([^|\]]*)\|([^\]]*)\]\]")
 def gendered(text: str, gender: str) -> str:
     """Resolve ``[[masculine|feminine]]`` for a speaker of the given gender."""
     return _GENDERED.sub(lambda m: m.group(2) if gender == FEMALE else m.group(1), text)
-
-
-# Products as catalogue titles: quoted titles are not declined, so any sentence can hold them.
-ITEMS: dict[str, tuple[str, ...]] = {
-    "en": (
-        "Linen duvet cover Nordic", "Ceramic planter Terra, 30 cm", "Garden hose FlexPro 25 m",
-        "Cast-iron skillet 28 cm", "Rattan armchair Nora", "Merino wool throw",
-        "Solar string lights, 10 m", "Bypass pruning shears", "Bamboo towel set (4 pcs)",
-        "Raised garden bed, larch", "Table lamp Aalto, oak", "Glass storage jars (set of 6)",
-    ),
-    "ru": (
-        "Льняной пододеяльник Nordic", "Керамическое кашпо Terra, 30 см",
-        "Садовый шланг FlexPro 25 м", "Чугунная сковорода 28 см", "Кресло из ротанга Nora",
-        "Плед из шерсти мериноса", "Гирлянда на солнечных батареях, 10 м",
-        "Секатор плоскостной", "Набор бамбуковых полотенец (4 шт.)",
-        "Высокая грядка из лиственницы", "Настольная лампа Aalto, дуб",
-        "Набор стеклянных банок (6 шт.)",
-    ),
-    "pl": (
-        "Lniana poszwa na kołdrę Nordic", "Doniczka ceramiczna Terra, 30 cm",
-        "Wąż ogrodowy FlexPro 25 m", "Patelnia żeliwna 28 cm", "Fotel rattanowy Nora",
-        "Koc z wełny merynosa", "Girlanda solarna, 10 m", "Sekator nożycowy",
-        "Komplet ręczników bambusowych (4 szt.)", "Podwyższona grządka z modrzewia",
-        "Lampa stołowa Aalto, dąb", "Zestaw słoików szklanych (6 szt.)",
-    ),
-    "hu": (
-        "Nordic len paplanhuzat", "Terra kerámia kaspó, 30 cm", "FlexPro kerti tömlő, 25 m",
-        "Öntöttvas serpenyő, 28 cm", "Nora rattan fotel", "Merinói gyapjú pléd",
-        "Napelemes fényfüzér, 10 m", "Metszőolló", "Bambusz törölközőkészlet (4 db)",
-        "Vörösfenyő magaságyás", "Aalto asztali lámpa, tölgy",
-        "Üveg tárolóedény-készlet (6 db)",
-    ),
-}  # fmt: skip
-
-# Products that come in sizes: (title per language, size ordered, size wanted).
-SIZED_ITEMS: tuple[tuple[dict[str, str], str, str], ...] = (
-    (
-        {"en": "Linen fitted sheet", "ru": "Льняная простыня на резинке",
-         "pl": "Prześcieradło lniane z gumką", "hu": "Gumis len lepedő"},
-        "160×200", "180×200",
-    ),
-    (
-        {"en": "Leather gardening gloves", "ru": "Кожаные садовые перчатки",
-         "pl": "Skórzane rękawice ogrodowe", "hu": "Bőr kerti kesztyű"},
-        "M", "L",
-    ),
-    (
-        {"en": "Felted wool slippers", "ru": "Войлочные тапочки",
-         "pl": "Filcowe kapcie z wełny", "hu": "Nemezelt gyapjú papucs"},
-        "38", "40",
-    ),
-    (
-        {"en": "Linen curtains Dune", "ru": "Льняные шторы Dune",
-         "pl": "Zasłony lniane Dune", "hu": "Dune len függöny"},
-        "140×250", "140×270",
-    ),
-    (
-        {"en": "Jute rug Sahara", "ru": "Джутовый ковёр Sahara",
-         "pl": "Dywan jutowy Sahara", "hu": "Sahara juta szőnyeg"},
-        "120×170", "160×230",
-    ),
-)  # fmt: skip
-
-CARRIERS: dict[str, tuple[str, ...]] = {
-    "en": ("DPD", "Royal Mail", "Evri", "DHL"),
-    "ru": ("DHL", "DPD", "GLS"),
-    "pl": ("InPost", "DPD", "Poczta Polska", "DHL"),
-    "hu": ("GLS", "Magyar Posta", "Foxpost", "DPD"),
-}
-
-ADDRESSES: dict[str, tuple[str, ...]] = {
-    "en": ("14 Elm Road, Leeds LS6 2AB", "3 Harbour Lane, Bristol BS1 5TT",
-           "27 Park Avenue, Manchester M20 6RP"),
-    "ru": ("Berliner Str. 12, кв. 5, 10715 Berlin", "ul. Hoża 41/7, 00-681 Warszawa",
-           "Brīvības iela 88-12, Rīga, LV-1001"),
-    "pl": ("ul. Lipowa 7/3, 31-416 Kraków", "ul. Ogrodowa 15, 80-298 Gdańsk",
-           "al. Niepodległości 120/14, 02-577 Warszawa"),
-    "hu": ("1052 Budapest, Petőfi Sándor utca 21. 2/4", "6720 Szeged, Kárász utca 9",
-           "9021 Győr, Baross Gábor út 30"),
-}  # fmt: skip
-
-PROMO_CODES = ("SPRING15", "GARDEN10", "WELCOME5", "BIRCH20")
 
 
 @dataclass(frozen=True)
@@ -124,27 +41,20 @@ class Facts:
         return dict(self.__dict__)
 
 
-def money(language: str, value: Decimal) -> str:
-    if language == "en":
-        return f"€{value:.2f}"
-    return f"{value:.2f}".replace(".", ",") + " €"
-
-
-def random_facts(rng: random.Random, language: str, *, order_number: int, sized: bool) -> Facts:
-    """Particulars of one conversation; ``sized`` picks a product that comes in sizes."""
-    sized_titles, size, size2 = rng.choice(SIZED_ITEMS)
-    return Facts(
-        order=f"#{order_number}",
-        item=sized_titles[language] if sized else rng.choice(ITEMS[language]),
-        carrier=rng.choice(CARRIERS[language]),
-        days=rng.randint(4, 12),
-        amount=money(language, Decimal(rng.randint(1299, 34900)) / 100),
-        size=size,
-        size2=size2,
-        address=rng.choice(ADDRESSES[language]),
-        code=rng.choice(PROMO_CODES),
-        tracking=f"{rng.choice('JCHZ')}{rng.choice('DPXV')}{rng.randint(10**11, 10**12 - 1)}",
-    )
+def money(language: str, value: Decimal, currency: str = "EUR") -> str:
+    """An amount as a customer of that language writes it: €89.00, 89,00 €, 389,99 zł,
+    35 190 Ft, £76.99."""
+    comma = f"{value:.2f}".replace(".", ",")
+    match currency:
+        case "EUR":
+            return f"€{value:.2f}" if language == "en" else f"{comma} €"
+        case "PLN":
+            return f"{comma} zł"
+        case "HUF":
+            return f"{value:,.0f}".replace(",", "\N{NO-BREAK SPACE}") + "\N{NO-BREAK SPACE}Ft"
+        case "GBP":
+            return f"£{value:.2f}"
+    return f"{value:.2f} {currency}"
 
 
 @dataclass(frozen=True)
@@ -1133,6 +1043,126 @@ SCENARIOS: tuple[Scenario, ...] = (
                     "futárral, csomagszám: {tracking}."
                 ),
                 note="Beszállítói késés ennél a terméknél; a vásárlókat előre értesítettük.",
+            ),
+        },
+    ),
+    Scenario(
+        "warranty",
+        weight=7,
+        team=SUPPORT,
+        tags=("warranty",),
+        priorities=(N, N, L),
+        lines={
+            "en": Lines(
+                subjects=(
+                    "Broken after a year — is it under warranty?",
+                    "Warranty claim for order {order}",
+                ),
+                openings=(
+                    'The "{item}" I bought from you last year (order {order}) has stopped doing '
+                    "its job. Is it still under warranty?",
+                    'I bought the "{item}" from you a while ago — order {order} — and it has '
+                    "broken. What are my options?",
+                ),
+                question=(
+                    "I'm sorry to hear that. Could you send a photo of the fault and tell me "
+                    "roughly when it started?"
+                ),
+                answer="Photo attached. It started about two weeks ago; we used it normally.",
+                solution=(
+                    'Thank you. The "{item}" is covered by our two-year guarantee, so a '
+                    "replacement is on its way with {carrier}, tracking {tracking}. There is no "
+                    "need to send the old one back."
+                ),
+                note=(
+                    "Order {order} is within the two-year guarantee; replacement sent at our "
+                    "cost, {carrier} {tracking}."
+                ),
+            ),
+            "ru": Lines(
+                subjects=(
+                    "Сломалось через год — это гарантия?",
+                    "Гарантийный случай по заказу {order}",
+                ),
+                openings=(
+                    "Товар «{item}», который я [[купил|купила]] у вас в прошлом году (заказ "
+                    "{order}), перестал нормально работать. Гарантия на него ещё действует?",
+                    "Некоторое время назад я [[купил|купила]] у вас «{item}» (заказ {order}), "
+                    "и товар сломался. Что можно сделать?",
+                ),
+                question=(
+                    "Очень жаль. Пришлите, пожалуйста, фото неисправности и напишите, когда "
+                    "примерно она появилась."
+                ),
+                answer="Фото прилагаю. Началось недели две назад, пользовались как обычно.",
+                solution=(
+                    "Спасибо. На товар «{item}» действует наша двухлетняя гарантия, поэтому "
+                    "замену мы уже отправили через {carrier}, трек-номер {tracking}. Старый "
+                    "товар возвращать не нужно."
+                ),
+                note=(
+                    "Заказ {order} в пределах двухлетней гарантии; замена за наш счёт, "
+                    "{carrier} {tracking}."
+                ),
+            ),
+            "pl": Lines(
+                subjects=(
+                    "Zepsuło się po roku — czy to gwarancja?",
+                    "Reklamacja gwarancyjna — zamówienie {order}",
+                ),
+                openings=(
+                    "Produkt „{item}”, który [[kupiłem|kupiłam]] u Państwa w zeszłym roku "
+                    "(zamówienie {order}), przestał działać jak należy. Czy jest jeszcze na "
+                    "gwarancji?",
+                    "Jakiś czas temu [[kupiłem|kupiłam]] u Państwa „{item}” (zamówienie "
+                    "{order}) i niestety produkt się zepsuł. Jakie mam możliwości?",
+                ),
+                question=(
+                    "Bardzo mi przykro. Czy może Pani/Pan przesłać zdjęcie usterki i napisać, "
+                    "kiedy mniej więcej się pojawiła?"
+                ),
+                answer=(
+                    "Zdjęcie w załączniku. Zaczęło się jakieś dwa tygodnie temu, używaliśmy "
+                    "normalnie."
+                ),
+                solution=(
+                    "Dziękuję. Produkt „{item}” jest objęty naszą dwuletnią gwarancją, więc nowy "
+                    "egzemplarz jest już w drodze: {carrier}, numer przesyłki {tracking}. "
+                    "Starego nie trzeba odsyłać."
+                ),
+                note=(
+                    "Zamówienie {order} w okresie dwuletniej gwarancji; wymiana na nasz koszt, "
+                    "{carrier} {tracking}."
+                ),
+            ),
+            "hu": Lines(
+                subjects=(
+                    "Egy év után elromlott — garanciális?",
+                    "Garanciális igény — {order} rendelés",
+                ),
+                openings=(
+                    "A tavaly Önöktől vásárolt „{item}” (rendelésszám: {order}) már nem működik "
+                    "rendesen. Érvényes még rá a garancia?",
+                    "Egy ideje vettem Önöktől egy „{item}” terméket (rendelésszám: {order}), "
+                    "és elromlott. Milyen lehetőségeim vannak?",
+                ),
+                question=(
+                    "Sajnálattal hallom. Küldene egy fotót a hibáról, és megírná, nagyjából "
+                    "mikor kezdődött?"
+                ),
+                answer=(
+                    "Csatoltam a fotót. Körülbelül két hete kezdődött, rendeltetésszerűen "
+                    "használtuk."
+                ),
+                solution=(
+                    "Köszönöm. A(z) „{item}” termékre kétéves garanciát vállalunk, ezért a "
+                    "cseretermék már úton van a(z) {carrier} futárral, csomagszám: {tracking}. "
+                    "A régit nem kell visszaküldenie."
+                ),
+                note=(
+                    "A(z) {order} rendelés a kétéves garancián belül van; csere a mi "
+                    "költségünkön, {carrier} {tracking}."
+                ),
             ),
         },
     ),

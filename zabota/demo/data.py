@@ -117,6 +117,7 @@ TAGS: dict[str, str] = {
     "compliment": "#16a34a",
     "promo-code": "#4f46e5",
     "follow-up": "#64748b",
+    "warranty": "#0f766e",
 }
 
 

@@ -24,7 +24,6 @@ from zabota.demo.conversations import (
     agent_text,
     customer_text,
     fill,
-    random_facts,
 )
 from zabota.demo.data import (
     GROUPS_BY_KEY,
@@ -218,19 +217,19 @@ class Planner:
         *,
         customer_index: int,
         customer: DemoCustomer,
-        order_number: int,
-        scenario: Scenario | None = None,
-        start: datetime | None = None,
+        scenario: Scenario,
+        start: datetime,
+        facts: Facts,
         duplicate: bool = False,
     ) -> TicketPlan:
+        """The conversation of one ticket opened at ``start``; ``facts`` come from the order it
+        is about (``zabota.demo.orders.Story``)."""
         rng = self.rng
-        scenario = scenario or pick_scenario(rng)
         person = customer.person
         language = person.language
-        facts = random_facts(rng, language, order_number=order_number, sized=scenario.sized)
         lines = scenario.lines[language]
         channel = Channel.EMAIL if scenario.outbound else weighted(rng, CHANNEL_WEIGHTS)
-        created = start or random_start(rng, self.now)
+        created = start
         team = VIP if customer.vip else scenario.team
         agent = pick_agent(rng, team, language)
         lead = GROUPS_BY_KEY[team].lead

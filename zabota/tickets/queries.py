@@ -51,6 +51,8 @@ class InboxFilter:
     assignee_id: int | None = None
     customer_id: int | None = None
     store_id: int | None = None
+    # A customer segment (commerce.constants.Segment): the customer is in it in the ticket's store.
+    segment: str = ""
     sort: str = "activity"
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -85,7 +87,21 @@ def filtered_tickets(user: User, f: InboxFilter) -> QuerySet[Ticket]:
         qs = qs.filter(customer_id=f.customer_id)
     if f.store_id:
         qs = qs.filter(store_id=f.store_id)
+    if f.segment:
+        qs = qs.filter(_in_segment(f.segment))
     return qs
+
+
+def _in_segment(segment: str) -> Exists:
+    """The ticket's customer is in ``segment`` in the ticket's store (an indexed lookup on
+    (store, customer, segment) per candidate ticket, so keyset pagination stays as it is)."""
+    from zabota.commerce.models import CustomerSegment
+
+    return Exists(
+        CustomerSegment.objects.filter(
+            store_id=OuterRef("store_id"), customer_id=OuterRef("customer_id"), segment=segment
+        )
+    )
 
 
 def encode_cursor(ticket: Ticket, sort: str) -> str:

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from zabota.web import urls_tickets
-from zabota.web.views import account, attachments, auth, customers, inbox, search
+from zabota.web.views import account, attachments, auth, customers, inbox, search, stores
 
 app_name = "web"
 urlpatterns = [
@@ -13,6 +13,16 @@ urlpatterns = [
     path("tickets/bulk/", inbox.bulk, name="bulk"),
     path("customers/<int:customer_id>/", customers.customer, name="customer"),
     path("customers/<int:customer_id>/merge/", customers.merge, name="customer_merge"),
+    path("customers/<int:customer_id>/timeline/", customers.timeline, name="customer_timeline"),
+    path("customers/<int:customer_id>/dates/", customers.add_date, name="customer_date_add"),
+    path(
+        "customers/<int:customer_id>/dates/<int:date_id>/delete/",
+        customers.delete_date,
+        name="customer_date_delete",
+    ),
+    path("customers/dates/", customers.upcoming, name="upcoming_dates"),
+    path("stores/settings/", stores.settings_home, name="store_settings_home"),
+    path("stores/<slug:slug>/settings/", stores.store_settings, name="store_settings"),
     path("search/", search.search, name="search"),
     path("account/", account.account, name="account"),
     path("attachments/<int:attachment_id>/", attachments.download, name="attachment"),

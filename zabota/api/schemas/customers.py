@@ -1,14 +1,26 @@
 from datetime import datetime
+from decimal import Decimal
 
 from ninja import Field, Schema
 
 from zabota.api.schemas.common import PageParams
+from zabota.commerce.constants import Segment
 from zabota.customers.constants import IdentityKind
+
+STORE_PARAM_HELP = (
+    "Store slug or id whose figures fill `lifetime_value`, `order_count` and `segments`; "
+    "defaults to the first store the token's user works in."
+)
 
 
 class CustomerFilters(PageParams):
     q: str = Field("", max_length=200, description="Search in names (every word as a prefix).")
     email: str = Field("", max_length=320, description="Exact e-mail identity, any letter case.")
+    store: str | None = Field(None, description=STORE_PARAM_HELP)
+
+
+class CustomerStoreParams(Schema):
+    store: str | None = Field(None, description=STORE_PARAM_HELP)
 
 
 class IdentityIn(Schema):
@@ -22,6 +34,20 @@ class IdentityOut(Schema):
     verified: bool
 
 
+class StoreFiguresOut(Schema):
+    """The customer's business with one store, in the store's base currency."""
+
+    store: str = Field(description="Store slug.")
+    currency: str = Field(description="The store's base currency.")
+    lifetime_value: Decimal = Field(description="Paid minus refunded, cancelled orders left out.")
+    order_count: int
+    average_order_value: Decimal
+    first_order_at: datetime | None
+    last_order_at: datetime | None
+    return_rate: Decimal = Field(description="Share of orders with a return, 0–1.")
+    segments: list[Segment]
+
+
 class CustomerOut(Schema):
     id: int
     name: str
@@ -31,6 +57,14 @@ class CustomerOut(Schema):
     language: str
     identities: list[IdentityOut]
     created_at: datetime
+    lifetime_value: Decimal = Field(
+        description="In the chosen store (`store`, else the user's first store); 0 without orders."
+    )
+    order_count: int = Field(description="In the chosen store.")
+    segments: list[Segment] = Field(description="In the chosen store.")
+    stores: list[StoreFiguresOut] = Field(
+        description="Figures in every store the user works in where the customer has any."
+    )
 
 
 class CustomerDetail(CustomerOut):

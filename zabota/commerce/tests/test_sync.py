@@ -169,3 +169,25 @@ def test_time_and_complaints_change_segments(world):
     # then: a repeat customer gone quiet is at risk
     assert {Segment.REPEAT, Segment.DORMANT, Segment.AT_RISK} <= segments_of(world)
     assert Segment.NEW not in segments_of(world)
+
+
+def test_a_refund_reported_again_with_a_larger_amount_takes_the_new_amount(world):
+    """An export reports the order's refunded total as one refund: when more is refunded later,
+    the newer report is the truth (and counts once)."""
+    # given
+    order = do_upsert_order(world.store, order_data(total="100.00")).order
+    do_upsert_refund(
+        order, RefundData(external_id="csv", amount=Decimal("30"), refunded_at=timezone.now())
+    )
+    # when
+    do_upsert_refund(
+        order, RefundData(external_id="csv", amount=Decimal("100"), refunded_at=timezone.now())
+    )
+    # then
+    order.refresh_from_db()
+    assert (order.refunded_amount, order.financial_status) == (
+        Decimal("100.00"),
+        FinancialStatus.REFUNDED,
+    )
+    assert stats_of(world).lifetime_value == Decimal("0.00")
+    assert OutboxEvent.objects.filter(type="order.refunded").count() == 1

@@ -8,7 +8,8 @@ row, two ``{% url %}`` and an icon include per row. Here the labels, URL pattern
 worked out once per page, every value is escaped exactly as the template's autoescaping did, and
 each row's HTML is cached under a key derived from everything the row shows: the ticket's
 version (bumped by every change to it: status, priority, tags, assignee, messages …), the
-customer's and assignee's names, the tags' names and colours, the language and the time zone.
+customer's and assignee's names, the customer's segment badges, the tags' names
+and colours, the language and the time zone.
 A changed ticket therefore gets a new key and is built again; nothing has to be deleted, and
 the entries of old versions simply age out of the cache. All the page's rows come with one
 ``cache.get_many`` and the rebuilt ones go back with one ``cache.set_many``.
@@ -30,9 +31,12 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext
 
+from zabota.commerce.constants import Segment
+from zabota.commerce.queries import Badge
 from zabota.tickets.constants import Channel, Priority, Status
 from zabota.tickets.models import Ticket
 from zabota.tickets.queries import Choice, Page
+from zabota.web.templatetags.commerce_ui import render_badges
 from zabota.web.templatetags.web_ui import avatar, icon, safe_color, short_ago
 
 register = template.Library()
@@ -40,7 +44,9 @@ register = template.Library()
 # Keys change whenever what a row shows changes, so an entry never goes stale; the timeout only
 # keeps rows of tickets nobody looks at any more from occupying the cache.
 ROW_CACHE_SECONDS = 6 * 60 * 60
-ROW_KEY_PREFIX = "zabota:inbox-row:v1:"
+ROW_KEY_PREFIX = "zabota:inbox-row:v2:"
+# The segments a row has room for, next to the customer's name (the page lists them all).
+ROW_SEGMENTS = frozenset({Segment.VIP, Segment.AT_RISK})
 # Stands in for the id while a URL is reversed once per page (an int that no real id reaches).
 _ID_PLACEHOLDER = 987654321987654321
 
@@ -81,7 +87,13 @@ class PageLabels:
         )
 
 
-def row_cache_key(ticket: Ticket, tags: Sequence[Choice], labels: PageLabels) -> str:
+def row_badges(badges: Sequence[Badge]) -> list[Badge]:
+    return [badge for badge in badges if badge.code in ROW_SEGMENTS]
+
+
+def row_cache_key(
+    ticket: Ticket, tags: Sequence[Choice], labels: PageLabels, badges: Sequence[Badge] = ()
+) -> str:
     """A key that changes with anything the cached part of the row shows.
 
     ``updated_at`` is there besides ``version`` so that a key can never be shared by two
@@ -101,12 +113,15 @@ def row_cache_key(ticket: Ticket, tags: Sequence[Choice], labels: PageLabels) ->
             str(ticket.assignee_id or ""),
             str(assignee) if assignee is not None else "",
             tag_text,
+            " ".join(f"{badge.code}\x1e{badge.label}" for badge in row_badges(badges)),
         )
     )
     return ROW_KEY_PREFIX + hashlib.blake2b(material.encode(), digest_size=16).hexdigest()
 
 
-def render_row_head(ticket: Ticket, tags: Sequence[Choice], labels: PageLabels) -> str:
+def render_row_head(
+    ticket: Ticket, tags: Sequence[Choice], labels: PageLabels, badges: Sequence[Badge] = ()
+) -> str:
     """The row's HTML up to the relative time: every value escaped, as autoescaping did."""
     pk = ticket.pk
     status = escape(ticket.status)
@@ -145,7 +160,7 @@ def render_row_head(ticket: Ticket, tags: Sequence[Choice], labels: PageLabels) 
         '  <div class="ticket-customer">\n'
         f"    {avatar(customer, 'sm')}\n"
         f'    <a class="truncate" href="{escape(_url(labels.customer_url, ticket.customer_id))}">'
-        f"{escape(customer.name)}</a>\n"
+        f"{escape(customer.name)}</a>{render_badges(row_badges(badges), small=True)}\n"
         "  </div>\n"
         '  <div class="ticket-tags">\n'
         f"    {chips}\n"
@@ -168,18 +183,28 @@ def _url(pattern: tuple[str, str], pk: int) -> str:
     return f"{pattern[0]}{pk}{pattern[1]}"
 
 
-def render_rows(page: Page, *, use_cache: bool = True) -> SafeString:
-    """The HTML of the page's rows, in order; rows missing from the cache are built and stored."""
+def render_rows(
+    page: Page, segments: dict[int, list[Badge]] | None = None, *, use_cache: bool = True
+) -> SafeString:
+    """The HTML of the page's rows, in order; rows missing from the cache are built and stored.
+    ``segments``: each ticket's customer's badges in the ticket's store, by ticket id."""
     labels = PageLabels.current()
     tickets = page.items
-    keys = [row_cache_key(t, page.tags_of(t), labels) for t in tickets] if use_cache else []
+    segments = segments or {}
+    keys = (
+        [row_cache_key(t, page.tags_of(t), labels, segments.get(t.pk, ())) for t in tickets]
+        if use_cache
+        else []
+    )
     cached: dict[str, str] = cache.get_many(keys) if use_cache else {}
     built: dict[str, str] = {}
     rows = []
     for i, ticket in enumerate(tickets):
         head = cached.get(keys[i]) if use_cache else None
         if head is None:
-            head = render_row_head(ticket, page.tags_of(ticket), labels)
+            head = render_row_head(
+                ticket, page.tags_of(ticket), labels, segments.get(ticket.pk, ())
+            )
             if use_cache:
                 built[keys[i]] = head
         rows.append(f"{head}{escape(short_ago(ticket.last_activity_at))}</time>\n</div>\n")
@@ -190,5 +215,5 @@ def render_rows(page: Page, *, use_cache: bool = True) -> SafeString:
 
 
 @register.simple_tag
-def inbox_rows(page: Page) -> SafeString:
-    return render_rows(page)
+def inbox_rows(page: Page, segments: dict[int, list[Badge]] | None = None) -> SafeString:
+    return render_rows(page, segments)

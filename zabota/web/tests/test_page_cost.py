@@ -282,10 +282,12 @@ def _queries(client: Client, url: str, **headers: str) -> list[str]:
 
 def test_query_budgets_with_warm_caches(world, busy):
     """Once the short-lived caches are warm, the inbox costs the session, the user, the
-    lead's groups and stores, the tickets and their tags; the ticket page the same first
-    five, the ticket, its conversation (messages and changes; files only when a message has
-    some), the customer's identities and other tickets and the ticket's tags. Every query is a
-    round trip a sync worker waits for, which under load costs more than its CPU."""
+    lead's groups and stores, the tickets, their tags and their customers' segments; the
+    ticket page the same first five, the ticket, its conversation (messages and changes; files
+    only when a message has some), the customer's identities and other tickets, the ticket's
+    tags, and the customer's figures and segments in the store (a customer with orders costs
+    three more: see test_customer360). Every query is a round trip a sync worker waits for,
+    which under load costs more than its CPU."""
     # given
     client = _client(world.lena)
     ticket_url = reverse("web:ticket", args=[busy.pk])
@@ -295,5 +297,5 @@ def test_query_budgets_with_warm_caches(world, busy):
     inbox = _queries(client, INBOX)
     ticket_page = _queries(client, ticket_url)
     # then
-    assert len(inbox) == 7, inbox
-    assert len(ticket_page) == 11, ticket_page
+    assert len(inbox) == 8, inbox
+    assert len(ticket_page) == 13, ticket_page

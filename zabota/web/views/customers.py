@@ -1,26 +1,53 @@
-"""The customer page: identities, language and notes, their tickets, the audit trail, merging."""
+"""The customer page ("customer 360"): figures and segment badges per store, the timeline across
+channels and domains, important dates, identities, language and notes, tickets, the audit trail,
+merging; and the upcoming important dates of all customers."""
 
 from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from zabota.accounts.models import User
-from zabota.customers.access import access_customer_by_id
-from zabota.customers.actions import check_add_identity, check_merge_customers, do_update_customer
+from zabota.commerce.queries import badges, customer_figures, segments_by_customer
+from zabota.customers.access import access_customer_by_id, access_important_date_by_id
+from zabota.customers.actions import (
+    check_add_identity,
+    check_add_important_date,
+    check_merge_customers,
+    do_delete_important_date,
+    do_update_customer,
+)
 from zabota.customers.error_codes import CustomerError, CustomerErrorCode
 from zabota.customers.models import Customer
+from zabota.customers.queries import customer_dates, upcoming_dates
+from zabota.customers.timeline import (
+    InvalidCursor,
+    TimelineEntry,
+    TimelinePage,
+    customer_timeline,
+)
 from zabota.tickets.access import can_merge_customers
 from zabota.tickets.queries import customer_tickets
-from zabota.web.forms import CustomerForm, IdentityForm, MergeCustomerForm
+from zabota.web.forms import CustomerForm, IdentityForm, ImportantDateForm, MergeCustomerForm
 
 # How much history the page shows; older rows stay in the database and the admin.
 TICKETS_SHOWN = 30
 AUDIT_SHOWN = 30
+TIMELINE_PAGE = 25
+# The upcoming-dates page's range choices (days ahead); the first one after the default.
+DATE_RANGES = (7, 30, 90, 365)
+DEFAULT_DATE_RANGE = 30
+# Where the UI links a timeline entry's ``ref`` to.
+TIMELINE_LINKS = {"ticket": "web:ticket", "customer": "web:customer"}
+TIMELINE_MORE = "timeline-more"
 UPDATE = "update"
 ADD_IDENTITY = "identity"
 
@@ -64,8 +91,13 @@ def customer(request: HttpRequest, customer_id: int) -> HttpResponse:
             else:
                 messages.success(request, _("Identity added."))
                 return redirect("web:customer", customer_id=person.pk)
+    figures = customer_figures(user, person.pk)
     context: dict[str, Any] = {
         "customer": person,
+        "figures": figures,
+        "badges": badges(b.code for f in figures for b in f.badges),
+        "timeline": _timeline_rows(customer_timeline(user, person.pk, limit=TIMELINE_PAGE)),
+        **_dates_context(person),
         "identities": sorted(person.identities.all(), key=lambda i: (i.kind, i.value)),
         "tickets": customer_tickets(user, person.pk, limit=TICKETS_SHOWN),
         "audit": person.events.select_related("actor").order_by("-created_at", "-id")[:AUDIT_SHOWN],
@@ -102,3 +134,115 @@ def merge(request: HttpRequest, customer_id: int) -> HttpResponse:
             _("%(source)s was merged into %(target)s.") % {"source": source, "target": target},
         )
     return redirect("web:customer", customer_id=target.pk)
+
+
+# --- timeline ---------------------------------------------------------------------------------
+
+
+def _link(entry: TimelineEntry) -> str:
+    if entry.ref is None or entry.ref[0] not in TIMELINE_LINKS:
+        return ""
+    return reverse(TIMELINE_LINKS[entry.ref[0]], args=[entry.ref[1]])
+
+
+def _timeline_rows(page: TimelinePage) -> dict[str, Any]:
+    return {
+        "rows": [{"entry": entry, "link": _link(entry)} for entry in page.entries],
+        "next_cursor": page.next_cursor,
+    }
+
+
+@login_required
+@require_GET
+def timeline(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """An older page of the timeline ("Show more"): its rows and the next button."""
+    user = cast(User, request.user)
+    person = _customer_or_404(user, customer_id)
+    try:
+        page = customer_timeline(
+            user, person.pk, cursor=request.GET.get("cursor", ""), limit=TIMELINE_PAGE
+        )
+    except InvalidCursor as exc:
+        raise BadRequest("invalid cursor") from exc
+    context = {"customer": person, "timeline": _timeline_rows(page)}
+    response = render(request, "web/customers/_timeline_rows.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+# --- important dates ------------------------------------------------------------------------------
+
+
+def _dates_context(person: Customer, form: ImportantDateForm | None = None) -> dict[str, Any]:
+    return {
+        "dates": customer_dates(person.pk, today=timezone.localdate()),
+        "date_form": form or ImportantDateForm(),
+    }
+
+
+def _dates_response(
+    request: HttpRequest, person: Customer, *, form: ImportantDateForm | None = None
+) -> HttpResponse:
+    """htmx swaps the dates card; a plain form post goes back to the page."""
+    if not request.htmx:  # type: ignore[attr-defined]
+        if form is not None and form.errors:
+            for errors in form.errors.values():
+                messages.error(request, " ".join(str(e) for e in errors))
+        return redirect(reverse("web:customer", args=[person.pk]) + "#dates")
+    # htmx (2) swaps 2xx answers only: a refused date comes back as 200 with its errors.
+    context = {"customer": person, **_dates_context(person, form)}
+    return render(request, "web/customers/_dates.html", context)
+
+
+@login_required
+@require_POST
+def add_date(request: HttpRequest, customer_id: int) -> HttpResponse:
+    user = cast(User, request.user)
+    person = _customer_or_404(user, customer_id)
+    form = ImportantDateForm(request.POST)
+    if form.is_valid():
+        try:
+            check_add_important_date(person, actor=user, **form.cleaned_data)
+        except CustomerError as exc:
+            form.add_error("day", exc.message)
+        else:
+            if not request.htmx:  # type: ignore[attr-defined]
+                messages.success(request, _("Date added."))
+            return _dates_response(request, person)
+    return _dates_response(request, person, form=form)
+
+
+@login_required
+@require_POST
+def delete_date(request: HttpRequest, customer_id: int, date_id: int) -> HttpResponse:
+    user = cast(User, request.user)
+    try:
+        item = access_important_date_by_id(user, date_id)
+    except CustomerError as exc:
+        raise Http404(exc.message) from exc
+    if item.customer_id != customer_id:
+        raise Http404("not this customer's date")
+    do_delete_important_date(item, actor=user)
+    if not request.htmx:  # type: ignore[attr-defined]
+        messages.success(request, _("Date removed."))
+    return _dates_response(request, item.customer)
+
+
+@login_required
+@require_GET
+def upcoming(request: HttpRequest) -> HttpResponse:
+    """Birthdays and other dates of the customers the agent can see, coming up within the
+    chosen number of days (``?days=``), across the turn of the month and the year."""
+    user = cast(User, request.user)
+    raw = request.GET.get("days", "")
+    days = int(raw) if raw.isdigit() and int(raw) in DATE_RANGES else DEFAULT_DATE_RANGE
+    today = timezone.localdate()
+    found = upcoming_dates(user, start=today, days=days)
+    context = {
+        "found": found,
+        "days": days,
+        "ranges": DATE_RANGES,
+        "today": today,
+        "customer_badges": segments_by_customer(user, [o.customer_id for o in found]),
+    }
+    return render(request, "web/customers/upcoming.html", context)

@@ -10,6 +10,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from zabota.accounts.models import User
+from zabota.commerce.queries import segments_by_customer
 from zabota.customers.access import access_customer_by_id
 from zabota.customers.error_codes import CustomerError
 from zabota.tickets.access import can_merge_customers
@@ -35,6 +36,9 @@ def search(request: HttpRequest) -> HttpResponse:
     if query:
         context["tickets"] = list(search_tickets(user, query, limit=TICKETS_SHOWN))
         context["customers"] = list(search_customers(user, query, limit=CUSTOMERS_SHOWN))
+        context["customer_badges"] = segments_by_customer(
+            user, [c.pk for c in context["customers"]]
+        )
     response = render(request, "web/search/search.html", context)
     patch_vary_headers(response, ["HX-Request", "HX-Target"])
     return response

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from zabota.accounts.models import User
+from zabota.commerce.queries import customer_summary
 from zabota.tickets import access, queries
 from zabota.tickets.actions import do_leave_ticket, do_touch_viewer
 from zabota.tickets.constants import Priority, Status
@@ -97,6 +98,8 @@ def panels_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
         "status_actions": status_actions,
         "priorities": Priority.choices,
         "is_merged": ticket.merged_into_id is not None,
+        # The customer in the ticket's store: figures, segment badges, last orders.
+        "summary": customer_summary(ticket.store, ticket.customer_id),
     }
 
 

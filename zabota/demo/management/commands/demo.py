@@ -1,4 +1,5 @@
-"""`zabota demo`: a believable store to click through, and `--tickets N` for benchmarks."""
+"""`zabota demo`: a believable store to click through (team, customers, their orders, tickets
+about them), and `--tickets N` for benchmarks."""
 
 from typing import Any
 
@@ -18,7 +19,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         # argparse cannot format lazy strings, so the texts are translated here, at run time.
         parser.description = _(
-            "Create the demo store: its team, customers and tickets with whole conversations. "
+            "Create the demo store: its team, customers with their orders, and tickets with "
+            "whole conversations about them. "
             "Does nothing if it exists, unless --reset. --tickets N then adds N generated "
             "tickets for benchmarks."
         )
