@@ -81,6 +81,19 @@ class Figures:
         }
 
 
+# The columns ``Figures.stats_values`` writes.
+STATS_FIELDS = (
+    "lifetime_value",
+    "order_count",
+    "average_order_value",
+    "first_order_at",
+    "last_order_at",
+    "returned_orders",
+    "return_rate",
+    "unconverted_orders",
+)
+
+
 def settings_for(store: Store) -> SegmentSettings:
     settings, _ = SegmentSettings.objects.get_or_create(store=store)
     return settings
@@ -161,18 +174,19 @@ def _write_stats(
                 setattr(stats, k, values[k])
             changed_fields.update(diff)
             to_update.append(stats)
-    if to_create:
-        CustomerStats.objects.bulk_create(to_create)
-    if to_update:
-        for stats in to_update:
-            stats.updated_at = now
-        # An upsert on (store, customer): one INSERT … ON CONFLICT DO UPDATE, where bulk_update
-        # builds a CASE per field and row (most of the time of a bulk order import).
+    for stats in to_update:
+        stats.updated_at = now
+    if to_create or to_update:
+        # One INSERT … ON CONFLICT DO UPDATE on (store, customer) for new and changed rows: a
+        # row a concurrent refresh created meanwhile is updated instead of failing the
+        # transaction, and bulk_update's CASE per field and row (slow in a big import) is avoided.
         CustomerStats.objects.bulk_create(
-            to_update,
+            [*to_create, *to_update],
             update_conflicts=True,
             unique_fields=["store", "customer"],
-            update_fields=[*sorted(changed_fields), "updated_at"],
+            update_fields=[*STATS_FIELDS, "updated_at"]
+            if to_create
+            else [*sorted(changed_fields), "updated_at"],
         )
     CustomerStats.objects.filter(store=store, customer_id__in=customer_ids).update(evaluated_at=now)
     return existing
