@@ -25,8 +25,12 @@ def health(request: HttpRequest) -> Status:
     """200 while the database answers: `status` is `ok`, or `degraded` when no worker has
     been seen in the last minute (events and e-mails then wait). 503 if the database fails."""
     try:
+        # Schedulers beat too ("scheduler-…"); only a task worker drains the queue.
         last_seen = (
-            WorkerHeartbeat.objects.order_by("-seen_at").values_list("seen_at", flat=True).first()
+            WorkerHeartbeat.objects.filter(worker_id__startswith="worker-")
+            .order_by("-seen_at")
+            .values_list("seen_at", flat=True)
+            .first()
         )
         backlog = OutboxEvent.objects.filter(dispatched_at__isnull=True, failed=False).count()
     except DatabaseError:

@@ -1,6 +1,8 @@
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_tasks_db.models import DBTaskResult
 
 
 class TimestampedModel(models.Model):
@@ -55,3 +57,56 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return self.worker_id
+
+
+class JobLease(models.Model):
+    """Who runs a periodic job in the current period, so several schedulers run it once.
+
+    A scheduler claims the lease with one conditional UPDATE (or the first INSERT); the row
+    lock makes the claim atomic, and a crashed holder's lease simply expires.
+    """
+
+    name = models.CharField(_("job"), max_length=64, unique=True)
+    holder = models.CharField(_("holder"), max_length=64)
+    expires_at = models.DateTimeField(_("expires at"))
+
+    class Meta:
+        verbose_name = _("periodic job lease")
+        verbose_name_plural = _("periodic job leases")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.holder})"
+
+
+class FailedTask(DBTaskResult):
+    """Failed results of the database task backend, for the admin's dead-letter page."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("failed task")
+        verbose_name_plural = _("failed tasks")
+
+
+class TaskRetry(models.Model):
+    """A failed task result that was enqueued again, and the result that replaced it."""
+
+    original = models.OneToOneField(
+        DBTaskResult, on_delete=models.CASCADE, related_name="retry", verbose_name=_("failed task")
+    )
+    retry_id = models.CharField(_("new task id"), max_length=64)
+    retried_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("retried by"),
+    )
+    created_at = models.DateTimeField(_("retried at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("task retry")
+        verbose_name_plural = _("task retries")
+
+    def __str__(self) -> str:
+        return f"{self.original_id} → {self.retry_id}"

@@ -10,10 +10,10 @@ from django.utils import timezone
 from zabota.core.models import OutboxEvent, WorkerHeartbeat
 
 
-def heartbeat(seconds_ago):
+def heartbeat(seconds_ago, worker_id="worker-1"):
     now = timezone.now()
     return WorkerHeartbeat.objects.create(
-        worker_id="w1",
+        worker_id=worker_id,
         hostname="host",
         pid=1,
         started_at=now - timedelta(hours=1),
@@ -64,3 +64,14 @@ def test_database_failure_is_503(db):
         "worker": None,
         "outbox_backlog": None,
     }
+
+
+def test_a_live_scheduler_does_not_hide_a_dead_worker(db):
+    """Schedulers beat too, but only task workers drain the queue."""
+    # given
+    heartbeat(300)
+    heartbeat(5, worker_id="scheduler-1")
+    # when
+    body = Client().get("/api/v1/health").json()
+    # then
+    assert (body["status"], body["worker"]["status"]) == ("degraded", "stale")

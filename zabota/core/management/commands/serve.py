@@ -1,4 +1,5 @@
-"""`make run`: one command that prepares the database and runs the web server and the worker."""
+"""`make run`: one command that prepares the database and runs the web server, the worker and
+the scheduler."""
 
 import os
 import signal
@@ -21,7 +22,7 @@ DEMO_PASSWORD = "zabota-demo"  # noqa: S105 - the published demo password
 
 
 class Command(BaseCommand):
-    help = "Migrate, load demo data on first run, then run the web server and the worker."
+    help = "Migrate, load demo data on first run, then run the web server, worker and scheduler."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
@@ -50,14 +51,17 @@ class Command(BaseCommand):
             ],
             env=env,
         )
-        worker = subprocess.Popen([sys.executable, "-m", "zabota", "worker"], env=env)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "zabota", "worker", "--no-housekeeping"], env=env
+        )
+        scheduler = subprocess.Popen([sys.executable, "-m", "zabota", "scheduler"], env=env)
         shown_host = f"[{host}]" if ":" in host else host
         self.stdout.write(self.style.SUCCESS(f"\nZabota is running at http://{shown_host}:{port}/"))
         if Store.objects.filter(slug="demo").exists():
             for role, email in DEMO_LOGINS:
                 self.stdout.write(f"  {role:6} {email} / {DEMO_PASSWORD}")
         self.stdout.write(f"  data in {settings.DATABASES['default']['NAME']}; Ctrl-C stops.\n")
-        self._wait(web, worker)
+        self._wait(web, worker, scheduler)
 
     def _wait(self, *procs: subprocess.Popen[bytes]) -> None:
         def stop(*_: object) -> None:

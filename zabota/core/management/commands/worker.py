@@ -8,14 +8,19 @@ from zabota.core.housekeeping import Housekeeper
 
 
 class Command(BaseCommand):
-    help = "Run background tasks (outbox dispatch, later: mail, SLA) and periodic housekeeping."
+    help = "Run background tasks (event dispatch, mail, webhooks) and periodic housekeeping."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--interval", type=float, default=0.5, help="Seconds between polls.")
+        parser.add_argument(
+            "--no-housekeeping",
+            action="store_true",
+            help="Leave the periodic jobs to `zabota scheduler` (the heartbeat still runs).",
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         worker_id = f"worker-{uuid.uuid4().hex[:12]}"
-        housekeeper = Housekeeper(worker_id)
+        housekeeper = Housekeeper(worker_id, periodic=not options["no_housekeeping"])
         housekeeper.start()
         backend = settings.TASKS["default"]["BACKEND"]
         self.stdout.write(f"Zabota worker {worker_id} ({backend})")
