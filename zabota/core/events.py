@@ -254,6 +254,15 @@ def _run_batch_listeners(events: list[OutboxEvent]) -> dict[int, list[str]]:
     return errors
 
 
+_current_event: ContextVar[OutboxEvent | None] = ContextVar("zabota_current_event", default=None)
+
+
+def current_event() -> OutboxEvent | None:
+    """The outbox row whose per-event listeners are running (None outside a dispatch): for a
+    listener that keys its own rows by event, such as outgoing webhook deliveries."""
+    return _current_event.get()
+
+
 def _run_listeners(event: OutboxEvent) -> list[str]:
     """Run the event's listeners not yet in ``done_listeners`` (adding the ones that succeed),
     each in its own transaction; returns the errors of those that failed."""
@@ -263,6 +272,7 @@ def _run_listeners(event: OutboxEvent) -> list[str]:
         name = listener_name(fn)
         if name in done:
             continue
+        token = _current_event.set(event)
         try:
             with transaction.atomic():
                 fn(event.type, event.payload)
@@ -271,6 +281,8 @@ def _run_listeners(event: OutboxEvent) -> list[str]:
             errors.append(f"{name}: {exc!r}")
         else:
             done.add(name)
+        finally:
+            _current_event.reset(token)
     event.done_listeners = sorted(done)
     return errors
 

@@ -1,0 +1,62 @@
+"""Finders for the webhook listener: who wants an event, which store it belongs to, which
+outbox row it is."""
+
+from typing import Any
+
+from zabota.core.models import OutboxEvent
+from zabota.webhooks.models import Delivery, Subscription
+
+
+def subscriptions_for(event_type: str) -> list[Subscription]:
+    """Active subscriptions to this event type, of any store (one query; there are few).
+
+    Only what matching needs is loaded: every event runs this, and the secret is decrypted on
+    loading."""
+    active = Subscription.objects.filter(is_active=True).only("pk", "store", "event_types")
+    return [s for s in active if s.wants(event_type)]
+
+
+def event_store_id(payload: dict[str, Any]) -> int | None:
+    """The store an event concerns: named in the payload, else its ticket's or order's store;
+    None for events of no store (customer.created)."""
+    if payload.get("store_id") is not None:
+        return int(payload["store_id"])
+    if payload.get("ticket_id") is not None:
+        from zabota.tickets.models import Ticket
+
+        return (
+            Ticket.objects.filter(pk=payload["ticket_id"])
+            .values_list("store_id", flat=True)
+            .first()
+        )
+    if payload.get("order_id") is not None:
+        from zabota.commerce.models import Order
+
+        return (
+            Order.objects.filter(pk=payload["order_id"]).values_list("store_id", flat=True).first()
+        )
+    return None
+
+
+def undelivered_event(
+    event_type: str, payload: dict[str, Any], subscriptions: list[Subscription]
+) -> OutboxEvent | None:
+    """The outbox row being dispatched with this type and payload that has no delivery to these
+    subscriptions yet.
+
+    Listeners receive the payload, not the row; events alike in type and payload are
+    interchangeable for the receiver, so taking the oldest undispatched one without deliveries
+    gives each of them its deliveries once — also when a crash makes the dispatcher run this
+    listener again for an event that already has them (then there is none, or the next one's
+    deliveries are created early and its own dispatch finds nothing left)."""
+    candidates = list(
+        OutboxEvent.objects.filter(
+            type=event_type, payload=payload, dispatched_at__isnull=True
+        ).order_by("pk")[:50]
+    )
+    delivered = set(
+        Delivery.objects.filter(event__in=candidates, subscription__in=subscriptions).values_list(
+            "event_id", flat=True
+        )
+    )
+    return next((event for event in candidates if event.pk not in delivered), None)
