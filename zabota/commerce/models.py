@@ -58,6 +58,11 @@ class Store(TimestampedModel):
             "A proposed solution counts as accepted if the customer stays silent this long."
         ),
     )
+    close_after = models.DurationField(
+        _("close solved tickets after"),
+        default=timedelta(days=7),
+        help_text=_("A solved ticket is closed this long after it was solved."),
+    )
     shopify_secret = EncryptedTextField(
         _("Shopify webhook secret"),
         blank=True,

@@ -31,6 +31,9 @@ INBOUND_EMAIL_PER_IP = Limit("inbound-email-ip", 600, 60)
 # never fail a signature with the right secret, so 30 failures in five minutes is someone
 # guessing (or a wrong secret, which 401s would not fix either); the address then gets 429.
 WEBHOOK_SIGNATURE_FAILURES_PER_IP = Limit("webhook-signature-ip", 30, 300)
+# GET and POST /c/<token>/yes|no/ (customers answering a proposed solution): a person opens a
+# link or two; more than 30 in five minutes is someone trying tokens.
+CONFIRM_LINK_PER_IP = Limit("confirm-link-ip", 30, 300)
 
 
 def client_ip(request: HttpRequest) -> str:

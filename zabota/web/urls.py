@@ -3,7 +3,16 @@
 from django.urls import path
 
 from zabota.web import urls_tickets
-from zabota.web.views import account, attachments, auth, customers, inbox, search, stores
+from zabota.web.views import (
+    account,
+    attachments,
+    auth,
+    confirm,
+    customers,
+    inbox,
+    search,
+    stores,
+)
 
 app_name = "web"
 urlpatterns = [
@@ -26,5 +35,8 @@ urlpatterns = [
     path("search/", search.search, name="search"),
     path("account/", account.account, name="account"),
     path("attachments/<int:attachment_id>/", attachments.download, name="attachment"),
+    # Public: the customer's answer to a proposed solution, by signed link (no sign-in).
+    path("c/<str:token>/yes/", confirm.answer, {"answer": "yes"}, name="confirm_yes"),
+    path("c/<str:token>/no/", confirm.answer, {"answer": "no"}, name="confirm_no"),
 ]
 urlpatterns += urls_tickets.urlpatterns

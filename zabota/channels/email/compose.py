@@ -25,7 +25,8 @@ from django.utils.safestring import mark_safe
 from zabota.channels.email import tokens
 from zabota.channels.email.models import Mailbox
 from zabota.customers.constants import IdentityKind
-from zabota.tickets.constants import Channel, MessageKind
+from zabota.tickets import confirmation
+from zabota.tickets.constants import Channel, MessageKind, Status
 from zabota.tickets.models import Message, Ticket
 
 # CRLF line ends for SMTP; 7bit makes non-ASCII parts quoted-printable or base64, so the bytes
@@ -182,6 +183,15 @@ def _mailbox_domain(mailbox: Mailbox) -> str:
     return mailbox.address.rpartition("@")[2].casefold()
 
 
+def _confirm_links(message: Message) -> dict[str, str]:
+    """The "yes, solved" / "no" links, for the reply that proposed the solution only: the reply
+    that moved the ticket to awaiting_confirmation, which it is still in."""
+    ticket = message.ticket
+    if ticket.status != Status.AWAITING_CONFIRMATION or ticket.awaiting_since != message.created_at:
+        return {}
+    return confirmation.links(ticket)
+
+
 def compose_reply(message: Message, mailbox: Mailbox) -> Composed:
     """An agent's reply as a mail to the customer, answering their latest mail.
 
@@ -218,6 +228,7 @@ def compose_reply(message: Message, mailbox: Mailbox) -> Composed:
         # Sanitised when the reply was stored (tickets.actions._bodies).
         "body_html": mark_safe(message.body_html),
         "language": language,
+        "confirm_links": _confirm_links(message),
     }
     _set_bodies(mail, "reply", context, language)
     for attachment in message.attachments.all():

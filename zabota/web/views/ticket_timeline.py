@@ -147,8 +147,12 @@ def _status_text(event: TicketEvent, who: str) -> str:
         return _("Status: %(old)s → %(new)s (the customer did not object in time)") % params
     if reason == "agent_on_behalf":
         return _("%(who)s recorded the customer's confirmation: %(old)s → %(new)s") % params
-    if reason in ("reply", "link"):
+    if reason in ("reply", "link", "customer_link") and data.get("new") == Status.SOLVED:
         return _("The customer confirmed the solution: %(old)s → %(new)s") % params
+    if reason == "customer_link":
+        return _("The customer said the problem is not solved: %(old)s → %(new)s") % params
+    if reason == "auto_close":
+        return _("Closed automatically: %(old)s → %(new)s") % params
     if reason == "merged":
         return _("Status: %(old)s → %(new)s (merged)") % params
     return _("%(who)s changed status: %(old)s → %(new)s") % params
