@@ -7,6 +7,7 @@ Environment:
 - ``ZABOTA_VAR_DIR``: where the embedded database, media and secret live (default ``var/``).
 - ``ZABOTA_ALLOWED_HOSTS``: comma-separated host names.
 - ``REDIS_URL``: switches the task backend and cache to Redis.
+- ``ZABOTA_PUBLIC_URL``: the address customers reach this site at (links in e-mails).
 """
 
 import os
@@ -60,7 +61,9 @@ INSTALLED_APPS = [
     "zabota.commerce",
     "zabota.customers",
     "zabota.tickets",
+    "zabota.sla",
     "zabota.channels.email",
+    "zabota.webhooks",
     "zabota.api",
     "zabota.web",
     "zabota.demo",
@@ -194,6 +197,8 @@ ZABOTA_MAX_ATTACHMENT_BYTES = int(os.environ.get("ZABOTA_MAX_ATTACHMENT_BYTES", 
 ZABOTA_EMAIL_BURST_LIMIT = (20, 600)  # messages, seconds
 # Largest raw e-mail the webhook accepts (oversized attachments stay in the raw mail).
 ZABOTA_MAX_EMAIL_BYTES = int(os.environ.get("ZABOTA_MAX_EMAIL_BYTES", 64 * 1024 * 1024))
+# Where customers reach this site: the base of the links in e-mails (no trailing slash).
+ZABOTA_PUBLIC_URL = os.environ.get("ZABOTA_PUBLIC_URL", "http://localhost:8000").rstrip("/")
 # Seconds after which another agent's "viewing this ticket" mark is considered stale.
 ZABOTA_VIEWER_TTL_SECONDS = 30
 

@@ -1,7 +1,10 @@
-"""Periodic jobs the worker runs beside the task queue: heartbeat, outbox sweep, timeouts.
+"""Periodic jobs: heartbeat, outbox sweep, timeouts, mail polls and retries.
 
-Each job is a small guard clause with its own idempotency: running it twice, or on two workers at
-once, changes nothing the second time.
+``zabota scheduler`` runs them in its own process; ``zabota worker`` runs them in a thread unless
+started with ``--no-housekeeping``. Each shared job is claimed through a lease per period
+(``zabota.core.leases``), so however many schedulers and workers run, it runs once per period;
+only the heartbeat is per process. Each job is also a small guard clause with its own
+idempotency: running it twice changes nothing the second time.
 """
 
 import logging
@@ -15,7 +18,7 @@ from datetime import datetime
 from django.db import close_old_connections
 from django.utils import timezone
 
-from zabota.core import events
+from zabota.core import events, leases
 from zabota.core.models import WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
@@ -49,6 +52,13 @@ def confirm_overdue_solutions() -> int:
     return do_confirm_overdue_solutions()
 
 
+def close_solved() -> int:
+    """Solved tickets past their store's ``close_after`` are closed."""
+    from zabota.tickets.actions import do_close_solved
+
+    return do_close_solved()
+
+
 def poll_mailboxes() -> int:
     from zabota.channels.email.imap import enqueue_polls
 
@@ -76,6 +86,13 @@ def retry_webhook_deliveries() -> int:
     return retry_failed_deliveries()
 
 
+def send_outgoing_webhooks() -> int:
+    """Outgoing webhook deliveries whose retry is due, or whose queueing or attempt was lost."""
+    from zabota.webhooks.delivery import enqueue_due
+
+    return enqueue_due()
+
+
 def sweep_inbound_mail() -> int:
     """Inbound mail whose processing task was lost, or whose retry is overdue."""
     from zabota.channels.email.process import sweep_inbound
@@ -88,33 +105,57 @@ class Job:
     name: str
     every_seconds: float
     run: Callable[[], object]
-    last_run: float = 0.0
+    # Shared jobs run once per period across all processes; the heartbeat is per process.
+    shared: bool = True
+    next_run: float = 0.0
 
 
 class Housekeeper(threading.Thread):
-    """Runs the periodic jobs in a daemon thread until ``stop`` is set."""
+    """Runs the periodic jobs until ``stop_event`` is set: in a daemon thread beside a worker
+    (``start()``), or in the calling thread for ``zabota scheduler`` (``run()``).
 
-    def __init__(self, worker_id: str) -> None:
+    With ``periodic=False`` only the heartbeat runs, for workers beside a dedicated scheduler.
+    """
+
+    def __init__(self, worker_id: str, *, periodic: bool = True) -> None:
         super().__init__(name="zabota-housekeeping", daemon=True)
         self.worker_id = worker_id
         self.started_at = timezone.now()
         self.stop_event = threading.Event()
-        self.jobs = [
-            Job("heartbeat", 10, lambda: beat(self.worker_id, self.started_at)),
+        self.jobs = [Job("heartbeat", 10, lambda: beat(self.worker_id, self.started_at), False)]
+        if periodic:
+            self.jobs += self.periodic_jobs()
+
+    @staticmethod
+    def periodic_jobs() -> list[Job]:
+        return [
             Job("outbox sweep", 30, sweep_outbox),
             Job("confirmation timeout", 60, confirm_overdue_solutions),
+            Job("close solved tickets", 300, close_solved),
             Job("IMAP polls", 60, poll_mailboxes),
             Job("outbound mail retries", 30, send_due_mail),
             Job("inbound mail sweep", 30, sweep_inbound_mail),
             Job("segment sweep", 600, sweep_segments),
             Job("webhook delivery retries", 60, retry_webhook_deliveries),
+            Job("outgoing webhooks", 30, send_outgoing_webhooks),
         ]
 
-    def run_due(self, now: float) -> None:
+    def run_due(self, now: float, *, at: datetime | None = None) -> None:
+        """Run the jobs due at monotonic time ``now`` (``at`` is the wall clock, for tests)."""
         for job in self.jobs:
-            if now - job.last_run < job.every_seconds:
+            if now < job.next_run:
                 continue
-            job.last_run = now
+            job.next_run = now + job.every_seconds
+            if job.shared:
+                try:
+                    wait = leases.claim(job.name, self.worker_id, job.every_seconds, at=at)
+                except Exception:
+                    logger.exception("Could not claim the lease of job %r", job.name)
+                    continue
+                if wait:
+                    # Another process holds this period: ask again when its lease ends.
+                    job.next_run = now + wait
+                    continue
             try:
                 job.run()
             except Exception:

@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
 from django.utils import timezone
 
 from zabota.accounts.models import Group, User
@@ -638,8 +638,10 @@ def _change_status(
     actor_label: str = "",
     at: datetime | None = None,
     reason: str = "",
+    extra: dict[str, Any] | None = None,
 ) -> None:
-    """Status bookkeeping shared by every path that changes status (caller holds the lock)."""
+    """Status bookkeeping shared by every path that changes status (caller holds the lock);
+    ``extra`` goes into the timeline row's data."""
     now = at or timezone.now()
     old = ticket.status
     ticket.status = status
@@ -658,7 +660,7 @@ def _change_status(
         ticket.solved_at = None
         ticket.closed_at = None
         fields += ["awaiting_since", "solved_at", "closed_at"]
-    data = {"old": old, "new": status}
+    data: dict[str, Any] = {"old": old, "new": status, **(extra or {})}
     if reason:
         data["reason"] = reason
     _record(
@@ -714,18 +716,63 @@ def check_change_status(ticket: Ticket, *, status: str, actor: User) -> Ticket:
     return do_change_status(ticket, status=status, actor=actor)
 
 
+def _awaits(ticket: Ticket, proposed_at: datetime | None) -> bool:
+    """The ticket awaits confirmation (of the proposal made at ``proposed_at``, if given)."""
+    if ticket.status != Status.AWAITING_CONFIRMATION:
+        return False
+    return proposed_at is None or ticket.awaiting_since == proposed_at
+
+
+def _proposal(proposed_at: datetime | None) -> dict[str, Any]:
+    return {"proposed_at": proposed_at.isoformat()} if proposed_at else {}
+
+
 def do_confirm_solution(
-    ticket: Ticket, *, actor: User | None, via: str, at: datetime | None = None
+    ticket: Ticket,
+    *,
+    actor: User | None,
+    via: str,
+    proposed_at: datetime | None = None,
+    at: datetime | None = None,
 ) -> Ticket:
     """The customer accepted the proposed solution.
 
-    ``via``: reply, link, agent_on_behalf or timeout.
+    ``via``: reply, customer_link, agent_on_behalf or timeout. With ``proposed_at`` (a signed
+    link names the proposal it answers) only that proposal is accepted, not a later one.
     """
     with transaction.atomic():
         ticket = _locked(ticket)
-        if ticket.status == Status.AWAITING_CONFIRMATION:
+        if _awaits(ticket, proposed_at):
             label = "" if actor else ("system" if via == "timeout" else "customer")
-            _change_status(ticket, Status.SOLVED, actor=actor, actor_label=label, at=at, reason=via)
+            _change_status(
+                ticket,
+                Status.SOLVED,
+                actor=actor,
+                actor_label=label,
+                at=at,
+                reason=via,
+                extra=_proposal(proposed_at),
+            )
+    return ticket
+
+
+def do_reject_solution(
+    ticket: Ticket, *, via: str, proposed_at: datetime | None = None, at: datetime | None = None
+) -> Ticket:
+    """The customer says the proposed solution did not help: the ticket is open again for the
+    same agent (the assignee is kept). ``proposed_at`` as in ``do_confirm_solution``."""
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        if _awaits(ticket, proposed_at):
+            _change_status(
+                ticket,
+                Status.OPEN,
+                actor=None,
+                actor_label="customer",
+                at=at,
+                reason=via,
+                extra=_proposal(proposed_at),
+            )
     return ticket
 
 
@@ -749,6 +796,24 @@ def do_confirm_overdue_solutions(*, now: datetime | None = None) -> int:
             do_confirm_solution(ticket, actor=None, via="timeout")
             solved += 1
     return solved
+
+
+def do_close_solved(*, now: datetime | None = None) -> int:
+    """Close tickets solved longer ago than the store's ``close_after``; a message to a closed
+    ticket starts a follow-up ticket (``do_add_customer_message``)."""
+    now = now or timezone.now()
+    closed = 0
+    due = Ticket.objects.filter(
+        status=Status.SOLVED, solved_at__lte=Value(now) - F("store__close_after")
+    )
+    for ticket in due.only("pk").iterator():
+        with transaction.atomic():
+            locked = _locked(ticket)
+            # Re-checked under the lock: the customer may have written in the meantime.
+            if locked.status == Status.SOLVED:
+                _change_status(locked, Status.CLOSED, actor=None, at=now, reason="auto_close")
+                closed += 1
+    return closed
 
 
 def do_change_priority(
@@ -989,9 +1054,13 @@ def do_move_customer_tickets(source: Customer, target: Customer, *, actor: User 
 
 
 def do_touch_viewer(ticket: Ticket, *, user: User, typing: bool = False) -> None:
-    """Mark ``user`` as looking at ``ticket`` now (presence, not audit: no timeline row)."""
-    TicketViewer.objects.update_or_create(
-        ticket=ticket, user=user, defaults={"seen_at": timezone.now(), "typing": typing}
+    """Mark ``user`` as looking at ``ticket`` now (presence, not audit: no timeline row). One
+    upsert: a read-then-write races with the "leave" a reloading page sends at the same moment."""
+    TicketViewer.objects.bulk_create(
+        [TicketViewer(ticket=ticket, user=user, seen_at=timezone.now(), typing=typing)],
+        update_conflicts=True,
+        unique_fields=["ticket", "user"],
+        update_fields=["seen_at", "typing"],
     )
 
 
