@@ -19,6 +19,8 @@ ORDER_UPDATED = "order.updated"  # order_id, store_id, customer_id, changed (fie
 ORDER_CANCELLED = "order.cancelled"  # order_id, store_id, customer_id
 ORDER_REFUNDED = "order.refunded"  # order_id, store_id, customer_id, refund_id, amount
 SHIPMENT_UPDATED = "shipment.updated"  # shipment_id, order_id, store_id, customer_id, status
+SLA_WARNING = "sla.warning"  # ticket_id, targets (names of the targets now in warning)
+SLA_BREACHED = "sla.breached"  # ticket_id, targets (names of the targets now breached)
 
 EVENT_TYPES = frozenset(
     {
@@ -40,5 +42,7 @@ EVENT_TYPES = frozenset(
         ORDER_CANCELLED,
         ORDER_REFUNDED,
         SHIPMENT_UPDATED,
+        SLA_WARNING,
+        SLA_BREACHED,
     }
 )

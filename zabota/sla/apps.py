@@ -6,3 +6,7 @@ class SlaConfig(AppConfig):
     name = "zabota.sla"
     label = "sla"
     verbose_name = _("SLA")
+
+    def ready(self) -> None:
+        # Registers the listeners that start and move SLA clocks.
+        from zabota.sla import listeners  # noqa: F401

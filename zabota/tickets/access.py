@@ -65,11 +65,12 @@ def visible_tickets(user: User) -> QuerySet[Ticket]:
 
 
 def access_ticket_by_id(user: User, ticket_id: int) -> Ticket:
-    """The ticket with its store, customer, assignee and group. ``merged_into`` is left to load
-    on access: joining a second ticket row costs every request, and few tickets are merged."""
+    """The ticket with its store, customer, assignee, group and SLA clock. ``merged_into`` is
+    left to load on access: joining a second ticket row costs every request, and few tickets
+    are merged."""
     ticket = (
         visible_tickets(user)
-        .select_related("store", "customer", "assignee", "group")
+        .select_related("store", "customer", "assignee", "group", "sla")
         .filter(pk=ticket_id)
         .first()
     )

@@ -1075,3 +1075,27 @@ def check_attachment_size(attachments: Iterable[NewAttachment]) -> None:
             raise TicketError(
                 TicketErrorCode.ATTACHMENT_TOO_LARGE, filename=item.filename, limit=limit
             )
+
+
+def do_record_sla_events(rows: Sequence[tuple[int, dict[str, Any]]], *, at: datetime) -> None:
+    """Timeline rows for SLA transitions the sweep found, one per ``(ticket_id, data)``: the
+    versions are bumped with one UPDATE and the rows written with one INSERT per chunk, so a
+    sweep over many tickets stays a handful of queries. The caller publishes the events."""
+    chunk = 2000
+    for start in range(0, len(rows), chunk):
+        part = rows[start : start + chunk]
+        ids = [ticket_id for ticket_id, _ in part]
+        Ticket.objects.filter(pk__in=ids).update(version=F("version") + 1, updated_at=at)
+        versions = dict(Ticket.objects.filter(pk__in=ids).values_list("pk", "version"))
+        TicketEvent.objects.bulk_create(
+            TicketEvent(
+                ticket_id=ticket_id,
+                kind=EventKind.SLA,
+                actor_label="system",
+                data=data,
+                version=versions[ticket_id],
+                created_at=at,
+            )
+            for ticket_id, data in part
+            if ticket_id in versions
+        )

@@ -66,3 +66,5 @@ class EventKind(models.TextChoices):
     MERGED_INTO = "merged_into", _("Merged into another ticket")
     CUSTOMER = "customer", _("Customer changed")
     SUBJECT = "subject", _("Subject changed")
+    # An SLA target reached its warning share or its due time (the SLA sweep).
+    SLA = "sla", _("SLA")

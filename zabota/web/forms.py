@@ -21,6 +21,7 @@ SORT_CHOICES = [
     ("newest", _("Newest first")),
     ("oldest", _("Oldest first")),
     ("priority", _("Priority")),
+    ("sla", _("SLA due")),
 ]
 assert {slug for slug, _label in SORT_CHOICES} == set(SORTS)
 

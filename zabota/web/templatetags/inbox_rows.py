@@ -33,6 +33,7 @@ from django.utils.translation import get_language, gettext
 
 from zabota.commerce.constants import Segment
 from zabota.commerce.queries import Badge
+from zabota.sla.constants import TargetState
 from zabota.tickets.constants import Channel, Priority, Status
 from zabota.tickets.models import Ticket
 from zabota.tickets.queries import Choice, Page
@@ -44,7 +45,7 @@ register = template.Library()
 # Keys change whenever what a row shows changes, so an entry never goes stale; the timeout only
 # keeps rows of tickets nobody looks at any more from occupying the cache.
 ROW_CACHE_SECONDS = 6 * 60 * 60
-ROW_KEY_PREFIX = "zabota:inbox-row:v2:"
+ROW_KEY_PREFIX = "zabota:inbox-row:v3:"
 # The segments a row has room for, next to the customer's name (the page lists them all).
 ROW_SEGMENTS = frozenset({Segment.VIP, Segment.AT_RISK})
 # Stands in for the id while a URL is reversed once per page (an int that no real id reaches).
@@ -114,6 +115,7 @@ def row_cache_key(
             str(assignee) if assignee is not None else "",
             tag_text,
             " ".join(f"{badge.code}\x1e{badge.label}" for badge in row_badges(badges)),
+            _sla_key(ticket),
         )
     )
     return ROW_KEY_PREFIX + hashlib.blake2b(material.encode(), digest_size=16).hexdigest()
@@ -170,6 +172,7 @@ def render_row_head(
         f"{escape(labels.status.get(ticket.status, ticket.status))}</span>\n"
         f'    <span class="prio prio-{ticket.priority}">'
         f"{escape(labels.priority.get(ticket.priority, ticket.priority))}</span>\n"
+        f"{_sla_badge(ticket)}"
         "  </div>\n"
         '  <div class="ticket-assignee">\n'
         f"    {assignee_html}\n"
@@ -177,6 +180,38 @@ def render_row_head(
         f'  <time class="ticket-time" datetime="{escape(local_time.isoformat())}" '
         f'title="{escape(date_format(local_time, "DATETIME_FORMAT"))}">'
     )
+
+
+def _sla_key(ticket: Ticket) -> str:
+    sla = getattr(ticket, "sla", None)  # no clock: the reverse one-to-one raises AttributeError
+    if sla is None or not sla.state:
+        return ""
+    due = sla.next_due.isoformat() if sla.next_due else ""
+    return f"{sla.state}\x1e{due}\x1e{sla.paused_at is not None}"
+
+
+def _sla_badge(ticket: Ticket) -> str:
+    """The SLA state as a pill, the due time in its title: no relative time, which would go
+    stale in the cached row (the ticket page shows "due in …")."""
+    sla = getattr(ticket, "sla", None)
+    if sla is None or not sla.state:
+        return ""
+    if sla.state == TargetState.BREACHED:
+        text = gettext("SLA breached")
+    elif sla.state == TargetState.MET:
+        text = gettext("SLA met")
+    elif sla.paused_at is not None:
+        text = gettext("SLA paused")
+    elif sla.state == TargetState.WARNING:
+        text = gettext("SLA warning")
+    else:
+        text = gettext("SLA due")
+    title = ""
+    if sla.next_due is not None:
+        due = date_format(timezone.localtime(sla.next_due), "DATETIME_FORMAT")
+        title = f' title="{escape(due)}"'
+    state = escape(sla.state)
+    return f'    <span class="pill sla sla-{state}"{title}>{escape(text)}</span>\n'
 
 
 def _url(pattern: tuple[str, str], pk: int) -> str:
