@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "zabota.customers",
     "zabota.tickets",
     "zabota.sla",
+    "zabota.automation",
+    "zabota.routing",
     "zabota.channels.email",
     "zabota.webhooks",
     "zabota.api",

@@ -8,7 +8,17 @@ changes exactly what that user could in the agent UI.
 
 from ninja import NinjaAPI
 
-from zabota.api import customers, health, inbound, macros, orders, tags, tickets, webhooks
+from zabota.api import (
+    agents,
+    customers,
+    health,
+    inbound,
+    macros,
+    orders,
+    tags,
+    tickets,
+    webhooks,
+)
 from zabota.api.auth import ApiTokenAuth
 from zabota.api.error_handlers import install_error_handlers
 
@@ -33,3 +43,4 @@ api.add_router("/health", health.router)
 api.add_router("/inbound", inbound.router)
 api.add_router("/orders", orders.router)
 api.add_router("/webhooks", webhooks.router)
+api.add_router("/agents", agents.router)

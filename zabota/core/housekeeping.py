@@ -100,6 +100,27 @@ def sweep_inbound_mail() -> int:
     return sweep_inbound()
 
 
+def drain_routing_queues() -> int:
+    """Queued tickets a missed event left waiting though an agent has room for them."""
+    from zabota.routing.actions import drain_all
+
+    return drain_all()
+
+
+def sweep_time_rules() -> int:
+    """Time-based automation rules ("pending for 48 hours")."""
+    from zabota.automation.engine import sweep_time_rules as sweep
+
+    return sweep()
+
+
+def sweep_sla() -> int:
+    """SLA clocks whose warning or due time has passed."""
+    from zabota.sla.actions import sweep
+
+    return sweep()
+
+
 @dataclass
 class Job:
     name: str
@@ -138,6 +159,9 @@ class Housekeeper(threading.Thread):
             Job("segment sweep", 600, sweep_segments),
             Job("webhook delivery retries", 60, retry_webhook_deliveries),
             Job("outgoing webhooks", 30, send_outgoing_webhooks),
+            Job("SLA sweep", 30, sweep_sla),
+            Job("time-based rules", 300, sweep_time_rules),
+            Job("routing queues", 60, drain_routing_queues),
         ]
 
     def run_due(self, now: float, *, at: datetime | None = None) -> None:

@@ -188,6 +188,18 @@ def _tags_text(event: TicketEvent, who: str) -> str:
     return _("%(who)s removed tags: %(removed)s") % params
 
 
+def _sla_text(data: dict) -> str:
+    names = {
+        "first_reply": _("first reply"),
+        "next_reply": _("next reply"),
+        "resolution": _("resolution"),
+    }
+    targets = ", ".join(str(names.get(target, target)) for target in data.get("targets", []))
+    if data.get("sla") == "breached":
+        return _("SLA breached: %(targets)s") % {"targets": targets}
+    return _("SLA warning: %(targets)s due soon") % {"targets": targets}
+
+
 def describe_event(event: TicketEvent, ticket: Ticket) -> str:
     """One line of plain text (the template escapes it) for a timeline row or a change list."""
     who = actor_name(event, ticket)
@@ -235,6 +247,8 @@ def describe_event(event: TicketEvent, ticket: Ticket) -> str:
                 "subject": data["new"],
             }
         return _("%(who)s changed the subject") % {"who": who}
+    if kind == EventKind.SLA:
+        return _sla_text(data)
     return f"{who}: {_label(EventKind, kind)}"
 
 
