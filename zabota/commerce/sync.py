@@ -185,7 +185,11 @@ def do_update_customer_details(data: CustomerData, *, actor: User | None = None)
 # --- orders ------------------------------------------------------------------------------------
 
 
-def _order_values(store: Store, data: OrderData, customer: Customer | None) -> dict[str, object]:
+def order_values(
+    data: OrderData, customer: Customer | None, fx_rate: Decimal | None
+) -> dict[str, object]:
+    """The order's columns from a report (keys in ``ORDER_FIELDS`` order); the bulk import
+    writes the same values with a rate it looked up once per batch."""
     subtotal = data.subtotal
     if subtotal is None:
         subtotal = sum((line.price * line.quantity for line in data.lines or ()), Decimal(0))
@@ -203,7 +207,7 @@ def _order_values(store: Store, data: OrderData, customer: Customer | None) -> d
         "tax_total": money(data.tax_total),
         "total": money(data.total),
         "paid_amount": paid_amount_of(data),
-        "fx_rate": rate_for(store, data.currency, data.placed_at),
+        "fx_rate": fx_rate,
         "discount_codes": data.discount_codes[:200],
         "shipping_method": data.shipping_method[:100],
         "shipping_address": data.shipping_address,
@@ -234,7 +238,7 @@ def do_upsert_order(store: Store, data: OrderData, *, actor: User | None = None)
             .filter(store=store, source=data.source, external_id=data.external_id)
             .first()
         )
-        values = _order_values(store, data, customer)
+        values = order_values(data, customer, rate_for(store, data.currency, data.placed_at))
         created = order is None
         previous_customer_id = None if order is None else order.customer_id
         stale = False

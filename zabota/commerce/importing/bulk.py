@@ -42,8 +42,8 @@ from zabota.commerce.sync import (
     _line_key,
     money,
     normalized_contacts,
-    paid_amount_of,
 )
+from zabota.commerce.sync import order_values as sync_order_values
 from zabota.core import event_types
 from zabota.core.events import publish_all_on_commit
 from zabota.core.inserts import insert, new
@@ -200,35 +200,8 @@ def _customer(slot: _Slot) -> Customer:
 
 
 def order_values(data: OrderData, customer: Customer | None, rates: Rates) -> dict[str, Any]:
-    """``sync._order_values`` with the rate from ``rates`` (keys in ``ORDER_FIELDS`` order)."""
-    subtotal = data.subtotal
-    if subtotal is None:
-        subtotal = sum((line.price * line.quantity for line in data.lines or ()), Decimal(0))
-    return {
-        "number": data.number[:64],
-        "email": data.customer.email.strip()[:320],
-        "phone": data.customer.phone.strip()[:32],
-        "status": data.status,
-        "financial_status": data.financial_status,
-        "fulfillment_status": data.fulfillment_status,
-        "currency": data.currency.upper(),
-        "subtotal": money(subtotal),
-        "discount_total": money(data.discount_total),
-        "shipping_total": money(data.shipping_total),
-        "tax_total": money(data.tax_total),
-        "total": money(data.total),
-        "paid_amount": paid_amount_of(data),
-        "fx_rate": rates.rate(data.currency, data.placed_at),
-        "discount_codes": data.discount_codes[:200],
-        "shipping_method": data.shipping_method[:100],
-        "shipping_address": data.shipping_address,
-        "placed_at": data.placed_at,
-        "paid_at": data.paid_at,
-        "cancelled_at": data.cancelled_at,
-        "cancel_reason": data.cancel_reason[:100],
-        "source_updated_at": data.updated_at,
-        "customer_id": customer.pk if customer else None,
-    }
+    """``sync.order_values`` with the rate from ``rates`` (keys in ``ORDER_FIELDS`` order)."""
+    return dict(sync_order_values(data, customer, rates.rate(data.currency, data.placed_at)))
 
 
 def _lines_of(order: Order, data: OrderData) -> list[OrderLine]:
