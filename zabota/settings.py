@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "zabota.routing",
     "zabota.channels.email",
     "zabota.webhooks",
+    "zabota.notifications",
     "zabota.api",
     "zabota.web",
     "zabota.demo",

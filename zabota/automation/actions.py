@@ -32,6 +32,8 @@ class RuleAction:
     describe: Callable[[Ticket, dict[str, Any]], str]
     # The one parameter the rule form edits.
     param: str = ""
+    # (store or None) → [(value, label)] offered as suggestions for that parameter in the form.
+    options: Callable[[Store | None], list[tuple[str, str]]] | None = None
 
 
 ACTIONS: dict[str, RuleAction] = {}

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from zabota.web import urls_tickets
+from zabota.web import urls_notifications, urls_routing, urls_tickets, urls_webhooks
 from zabota.web.views import (
     account,
     attachments,
@@ -49,3 +49,6 @@ urlpatterns = [
     path("c/<str:token>/no/", confirm.answer, {"answer": "no"}, name="confirm_no"),
 ]
 urlpatterns += urls_tickets.urlpatterns
+urlpatterns += urls_notifications.urlpatterns
+urlpatterns += urls_routing.urlpatterns
+urlpatterns += urls_webhooks.urlpatterns

@@ -1,0 +1,5 @@
+"""Agent UI routes for routing (same ``web`` namespace)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
