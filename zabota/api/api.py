@@ -14,6 +14,7 @@ from zabota.api import (
     health,
     inbound,
     macros,
+    notifications,
     orders,
     tags,
     tickets,
@@ -44,3 +45,4 @@ api.add_router("/inbound", inbound.router)
 api.add_router("/orders", orders.router)
 api.add_router("/webhooks", webhooks.router)
 api.add_router("/agents", agents.router)
+api.add_router("/notifications", notifications.router)

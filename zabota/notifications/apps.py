@@ -6,3 +6,7 @@ class NotificationsConfig(AppConfig):
     name = "zabota.notifications"
     label = "notifications"
     verbose_name = _("Notifications")
+
+    def ready(self) -> None:
+        # Registers the listeners and the rule action "notify".
+        from zabota.notifications import listeners, rule_actions  # noqa: F401

@@ -30,6 +30,8 @@ def test_openapi_document_describes_the_api(db):
         "/api/v1/macros/{macro_id}/render",
         "/api/v1/health",
         "/api/v1/agents/me/availability",
+        "/api/v1/notifications",
+        "/api/v1/notifications/read",
         "/api/v1/inbound/email",
         "/api/v1/webhooks/shopify/{store_slug}",
         "/api/v1/webhooks/woocommerce/{store_slug}",
