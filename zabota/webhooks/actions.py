@@ -1,4 +1,5 @@
-"""State changes of webhook deliveries: fan an event out, queue a test ping, retry a failed one.
+"""State changes of webhooks: save a subscription (URL checked by the SSRF guard), rotate its
+secret; fan an event out, queue a test ping or a rule's call, retry a failed delivery.
 
 Every function queues the delivery task only after its transaction commits, so the worker
 never looks for a row that is not there yet; a lost task is picked up by the housekeeping job
@@ -11,14 +12,20 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from zabota.accounts.models import User
+from zabota.commerce.models import Store
+from zabota.core.event_types import EVENT_TYPES
 from zabota.core.models import OutboxEvent
-from zabota.webhooks.constants import TEST_EVENT, DeliveryStatus
+from zabota.tickets.models import Ticket
+from zabota.webhooks import ssrf
+from zabota.webhooks.constants import ALL_EVENTS, RULE_EVENT, TEST_EVENT, DeliveryStatus
 from zabota.webhooks.error_codes import WebhookError, WebhookErrorCode
-from zabota.webhooks.models import Delivery, Subscription
+from zabota.webhooks.models import Delivery, Subscription, generate_secret
 
 logger = logging.getLogger(__name__)
 
@@ -130,4 +137,144 @@ def do_retry_delivery(delivery: Delivery, *, actor: User | None) -> Delivery:
             "Webhook delivery %s queued again by %s", delivery.pk, actor.pk if actor else None
         )
         enqueue_on_commit([delivery.pk])
+    return delivery
+
+
+def clean_subscription(
+    *, url: str, allow_private_network: bool, event_types: Sequence[str]
+) -> list[str]:
+    """The event types to store (``*`` alone if chosen); raises ValidationError keyed by field
+    when the SSRF guard refuses the URL or an event type is unknown. The admin's form and the
+    agent UI both validate through this."""
+    errors: dict[str, list[str]] = {}
+    try:
+        ssrf.check_url(url, allow_private=allow_private_network)
+    except ssrf.UnsafeURL as exc:
+        errors["url"] = [exc.message]
+    unknown = [t for t in event_types if t != ALL_EVENTS and t not in EVENT_TYPES]
+    if unknown:
+        errors["event_types"] = [
+            _("Unknown event type: %(types)s.") % {"types": ", ".join(unknown)}
+        ]
+    elif not event_types:
+        errors["event_types"] = [_("Choose at least one event type.")]
+    if errors:
+        raise ValidationError(errors)
+    return [ALL_EVENTS] if ALL_EVENTS in event_types else list(dict.fromkeys(event_types))
+
+
+def check_save_subscription(
+    subscription: Subscription,
+    *,
+    name: str,
+    store: Store | None,
+    url: str,
+    event_types: Sequence[str],
+    is_active: bool,
+    allow_private_network: bool,
+    actor: User,
+) -> Subscription:
+    """Validate (``clean_subscription``; raises ValidationError keyed by field) and save."""
+    if not name.strip():
+        raise ValidationError({"name": [_("A name is required.")]})
+    cleaned_types = clean_subscription(
+        url=url, allow_private_network=allow_private_network, event_types=event_types
+    )
+    return do_save_subscription(
+        subscription,
+        name=name.strip(),
+        store=store,
+        url=url,
+        event_types=cleaned_types,
+        is_active=is_active,
+        allow_private_network=allow_private_network,
+        actor=actor,
+    )
+
+
+def do_save_subscription(
+    subscription: Subscription,
+    *,
+    name: str,
+    store: Store | None,
+    url: str,
+    event_types: list[str],
+    is_active: bool,
+    allow_private_network: bool,
+    actor: User,
+) -> Subscription:
+    """Create (a new secret is generated) or update the subscription; the secret is unchanged."""
+    created = subscription.pk is None
+    subscription.name = name
+    subscription.store = store
+    subscription.url = url
+    subscription.event_types = event_types
+    subscription.is_active = is_active
+    subscription.allow_private_network = allow_private_network
+    if created:
+        subscription.created_by = actor
+    subscription.save()
+    logger.info(
+        "Webhook subscription %s %s by %s",
+        subscription.pk,
+        "created" if created else "changed",
+        actor.pk,
+    )
+    return subscription
+
+
+def do_rotate_secret(subscription: Subscription, *, actor: User) -> str:
+    """Give the subscription a new signing secret and return it (to be shown once). Deliveries
+    not yet sent are signed with the new one."""
+    subscription.secret = generate_secret()
+    subscription.save(update_fields=["secret", "updated_at"])
+    logger.info("Webhook subscription %s: secret rotated by %s", subscription.pk, actor.pk)
+    return subscription.secret
+
+
+def rule_call_data(ticket: Ticket, *, rule_name: str) -> dict[str, Any]:
+    """The ``data`` of a rule's call: the ticket as the rule left it, and the rule's name."""
+    return {
+        "rule": rule_name,
+        "ticket": {
+            "id": ticket.pk,
+            "number": ticket.number,
+            "subject": ticket.subject,
+            "status": ticket.status,
+            "priority": ticket.priority,
+            "store_id": ticket.store_id,
+            "store": ticket.store.slug,
+            "customer_id": ticket.customer_id,
+            "customer_email": ticket.customer.primary_email,
+            "assignee_id": ticket.assignee_id,
+            "assignee_email": ticket.assignee.email if ticket.assignee else None,
+            "group_id": ticket.group_id,
+            "group": ticket.group.name if ticket.group else None,
+            "tags": sorted(ticket.tags.values_list("name", flat=True)),
+        },
+    }
+
+
+def do_create_rule_delivery(
+    subscription: Subscription, ticket: Ticket, *, rule_name: str
+) -> Delivery:
+    """A pending ``rule.webhook`` delivery of the ticket, queued after commit.
+
+    Preconditions: called inside the rule engine's transaction, whose unique RuleApplication
+    makes this run once per trigger — a rolled-back application takes the row (and its queued
+    task) with it, so no idempotency key is needed here; sending is then at least once with a
+    stable ``X-Zabota-Delivery`` id, like every delivery."""
+    delivery = Delivery.objects.create(
+        subscription=subscription,
+        event=None,
+        event_type=RULE_EVENT,
+        payload=envelope(
+            event_id=None,
+            event_type=RULE_EVENT,
+            created_at=timezone.now(),
+            store_id=ticket.store_id,
+            data=rule_call_data(ticket, rule_name=rule_name),
+        ),
+    )
+    enqueue_on_commit([delivery.pk])
     return delivery

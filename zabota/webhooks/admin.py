@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -11,11 +12,15 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from zabota.core.event_types import EVENT_TYPES
-from zabota.webhooks import ssrf
-from zabota.webhooks.actions import do_retry_delivery, do_send_test_event
+from zabota.webhooks.actions import (
+    clean_subscription,
+    do_retry_delivery,
+    do_rotate_secret,
+    do_send_test_event,
+)
 from zabota.webhooks.constants import ALL_EVENTS
 from zabota.webhooks.error_codes import WebhookError
-from zabota.webhooks.models import Delivery, Subscription, generate_secret
+from zabota.webhooks.models import Delivery, Subscription
 from zabota.webhooks.transport import encode_body
 
 EVENT_CHOICES = [(ALL_EVENTS, _("All events")), *((t, t) for t in sorted(EVENT_TYPES))]
@@ -33,14 +38,17 @@ class SubscriptionForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         url = cleaned.get("url")
-        if url:
+        if url and "event_types" in cleaned:
             try:
-                ssrf.check_url(url, allow_private=bool(cleaned.get("allow_private_network")))
-            except ssrf.UnsafeURL as exc:
-                self.add_error("url", exc.message)
-        event_types = cleaned.get("event_types") or []
-        if ALL_EVENTS in event_types:
-            cleaned["event_types"] = [ALL_EVENTS]
+                cleaned["event_types"] = clean_subscription(
+                    url=url,
+                    allow_private_network=bool(cleaned.get("allow_private_network")),
+                    event_types=cleaned["event_types"],
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    for error in errors:
+                        self.add_error(field, error)
         return cleaned
 
 
@@ -112,8 +120,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
     ) -> TemplateResponse:
         subscriptions = list(queryset)
         for subscription in subscriptions:
-            subscription.secret = generate_secret()
-            subscription.save(update_fields=["secret", "updated_at"])
+            do_rotate_secret(subscription, actor=request.user)  # type: ignore[arg-type]
             self.log_change(request, subscription, [{"changed": {"fields": ["secret"]}}])
         return _secrets_page(self, request, subscriptions)
 

@@ -8,5 +8,6 @@ class WebhooksConfig(AppConfig):
     verbose_name = _("Webhooks")
 
     def ready(self) -> None:
-        # Registers the listener that turns every event into deliveries for its subscriptions.
-        from zabota.webhooks import listeners  # noqa: F401
+        # Registers the listener that turns every event into deliveries for its subscriptions,
+        # and the rule action "call webhook".
+        from zabota.webhooks import listeners, rule_actions  # noqa: F401

@@ -6,6 +6,8 @@ class WebhookErrorCode(models.TextChoices):
     # Only a failed delivery can be retried: a pending one is still being tried, a succeeded
     # one must not be sent twice.
     NOT_RETRIABLE = "not_retriable", _("Only failed deliveries can be retried.")
+    # Webhook subscriptions and their delivery logs are for admins.
+    NOT_ALLOWED = "not_allowed", _("Only admins manage webhooks.")
 
 
 class WebhookError(Exception):

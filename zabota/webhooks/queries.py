@@ -1,9 +1,14 @@
-"""Finders for the webhook listener: who wants an event, which store it belongs to, which
-outbox row it is."""
+"""Finders for the webhook listener (who wants an event, which store it belongs to, which
+outbox row it is) and for the subscription pages."""
 
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
 from zabota.core.models import OutboxEvent
+from zabota.webhooks.constants import FAILURE_WINDOW_HOURS
 from zabota.webhooks.models import Delivery, Subscription
 
 
@@ -60,3 +65,31 @@ def undelivered_event(
         )
     )
     return next((event for event in candidates if event.pk not in delivered), None)
+
+
+def subscription_list(*, now: datetime | None = None) -> QuerySet[Subscription]:
+    """Every subscription with ``last_status`` (its newest delivery's status) and
+    ``recent_failures``: deliveries whose latest attempt failed within the failure window
+    (still being retried, or given up). Two subqueries, one query."""
+    since = (now or timezone.now()) - timedelta(hours=FAILURE_WINDOW_HOURS)
+    newest = Delivery.objects.filter(subscription=OuterRef("pk")).order_by("-created_at", "-pk")
+    return (
+        Subscription.objects.select_related("store")
+        .annotate(
+            last_status=Subquery(newest.values("status")[:1]),
+            last_delivery_at=Subquery(newest.values("created_at")[:1]),
+            recent_failures=Count(
+                "deliveries",
+                filter=Q(deliveries__updated_at__gte=since) & ~Q(deliveries__error=""),
+            ),
+        )
+        .order_by("name", "pk")
+    )
+
+
+def deliveries_of(subscription: Subscription, *, status: str = "") -> QuerySet[Delivery]:
+    """The subscription's log, newest first, optionally of one status."""
+    deliveries = Delivery.objects.filter(subscription=subscription)
+    if status:
+        deliveries = deliveries.filter(status=status)
+    return deliveries.order_by("-created_at", "-pk")
