@@ -15,6 +15,9 @@ class AgentStatus(models.Model):
         _("availability"), max_length=16, choices=Availability.choices, default=Availability.OFFLINE
     )
     changed_at = models.DateTimeField(_("changed"))
+    # The agent's last request, written at most once a minute (routing.middleware); an online
+    # agent idle for ZABOTA_AUTO_AWAY_MINUTES becomes away.
+    last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("agent status")

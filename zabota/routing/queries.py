@@ -1,14 +1,18 @@
-"""The workload view: each agent's availability and load, per group, and each group's queue."""
+"""The workload view: each agent's availability and load, per group, and each group's queue;
+the personal managers' key clients; a customer's personal managers per store."""
 
 from dataclasses import dataclass, field
 
 from django.db.models import Count
 
 from zabota.accounts.models import Group, User
-from zabota.routing.access import workload_groups
+from zabota.commerce.access import visible_stores
+from zabota.commerce.models import Store
+from zabota.customers.models import Customer
+from zabota.routing.access import can_set_manager, store_staff, workload_groups
 from zabota.routing.actions import active_loads
 from zabota.routing.constants import Availability, Strategy
-from zabota.routing.models import AgentStatus
+from zabota.routing.models import AgentStatus, CustomerManager
 from zabota.tickets.constants import ACTIVE_STATUSES
 from zabota.tickets.models import Ticket
 
@@ -78,4 +82,65 @@ def workload(actor: User) -> list[GroupLoad]:
                     )
                 )
         result.append(row)
+    return result
+
+
+# Key clients listed per manager on the workload page; the count covers all of them.
+KEY_CLIENTS_SHOWN = 50
+
+
+@dataclass
+class KeyClients:
+    manager: User
+    count: int
+    customers: list[tuple[Customer, Store]] = field(default_factory=list)
+
+
+def key_clients(actor: User) -> list[KeyClients]:
+    """Personal managers in the stores of the actor's workload groups, with their customers."""
+    stores = workload_groups(actor).values("store_id")
+    rows = (
+        CustomerManager.objects.filter(store_id__in=stores, customer__merged_into__isnull=True)
+        .select_related("user", "customer", "store")
+        .order_by("user__name", "user_id", "customer__display_name", "customer_id")
+    )
+    result: dict[int, KeyClients] = {}
+    for row in rows:
+        entry = result.setdefault(row.user_id, KeyClients(manager=row.user, count=0))
+        entry.count += 1
+        if len(entry.customers) < KEY_CLIENTS_SHOWN:
+            entry.customers.append((row.customer, row.store))
+    return list(result.values())
+
+
+@dataclass
+class StoreManager:
+    store: Store
+    manager: User | None
+    can_edit: bool
+    # Whom the actor may choose from (empty when they may not edit).
+    choices: list[User] = field(default_factory=list)
+
+
+def customer_managers(actor: User, customer: Customer) -> list[StoreManager]:
+    """Per store the actor works in: the customer's personal manager, and whether (and to
+    whom) the actor may change it. Stores with no manager that the actor may not edit are left
+    out. ``customer`` must come from a permission-checked fetch."""
+    current = {
+        m.store_id: m.user
+        for m in CustomerManager.objects.filter(customer=customer).select_related("user")
+    }
+    result = []
+    for store in visible_stores(actor).order_by("name"):
+        can_edit = can_set_manager(actor, store)
+        if not can_edit and store.pk not in current:
+            continue
+        result.append(
+            StoreManager(
+                store=store,
+                manager=current.get(store.pk),
+                can_edit=can_edit,
+                choices=list(store_staff(store)) if can_edit else [],
+            )
+        )
     return result

@@ -50,3 +50,32 @@ def test_availability_control_refuses_an_unknown_status(world):
     response = _client(world.anna).post(reverse("web:availability"), {"availability": "asleep"})
     assert response.status_code == 400
     assert availability_of(world.anna) == Availability.OFFLINE
+
+
+def test_plain_form_post_redirects_back_to_the_workload(world):
+    """Without JavaScript the strategy form posts and returns to the page."""
+    # when
+    response = _client(world.lena).post(
+        reverse("web:group_strategy", args=[world.support.pk]), {"strategy": "round_robin"}
+    )
+
+    # then
+    assert response.status_code == 302
+    assert response["Location"] == reverse("web:workload")
+    page = _client(world.lena).get(reverse("web:workload")).content.decode()
+    assert 'data-strategy="round_robin"' in page
+
+
+def test_sidebar_footer_puts_the_availability_beneath_the_name(world):
+    """The name shares its row only with sign-out; the availability control is a line of its
+    own beneath (a narrow row cut the name to "Len…")."""
+    # when
+    response = _client(world.anna).get(reverse("web:inbox"))
+
+    # then
+    html = response.content.decode()
+    footer = html[html.index('class="sidebar-footer"') :]
+    row = footer.index('class="sidebar-footer-row"')
+    row_end = footer.index("</div>", row)  # the row holds no other div
+    assert row < footer.index("Anna Agent") < row_end
+    assert footer.index('id="availability"') > row_end
