@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from zabota.commerce.constants import OrderStatus, Segment
-from zabota.commerce.models import CustomerSegment, CustomerStats, Order
+from zabota.commerce.models import CustomerSegment, CustomerStats, Order, Shipment
 from zabota.tickets.constants import Channel, EventKind, MessageKind, Priority, Status
 from zabota.tickets.models import Message, Ticket, TicketEvent
 
@@ -34,7 +34,8 @@ class Facts:
         messages = Message.objects.filter(ticket=self.ticket)
         if self.message_id is not None:
             return messages.filter(pk=self.message_id).first()
-        return messages.filter(kind=MessageKind.CUSTOMER).order_by("-pk").first()
+        # The (ticket, created_at, id) index, read backwards.
+        return messages.filter(kind=MessageKind.CUSTOMER).order_by("-created_at", "-pk").first()
 
     @cached_property
     def tags(self) -> set[str]:
@@ -60,6 +61,20 @@ class Facts:
             Order.objects.filter(store_id=self.ticket.store_id, customer_id=self.ticket.customer_id)
             .order_by("-placed_at")
             .values_list("status", flat=True)
+            .first()
+        )
+
+    @cached_property
+    def last_delivered_at(self) -> datetime | None:
+        """When the customer's most recently delivered order (in the ticket's store) arrived."""
+        return (
+            Shipment.objects.filter(
+                order__store_id=self.ticket.store_id,
+                order__customer_id=self.ticket.customer_id,
+                delivered_at__isnull=False,
+            )
+            .order_by("-delivered_at")
+            .values_list("delivered_at", flat=True)
             .first()
         )
 
@@ -120,6 +135,9 @@ class ConditionField:
     choices: Callable[[], list[tuple[Any, Any]]] | None = None
     # Set operators compare a value with a set of lower-cased strings (tags, segments).
     lower: bool = False
+    # The fact ``read`` uses beyond the ticket's own fields (a cached property of Facts), which
+    # the engine loads for a whole batch of events at once.
+    needs: str = ""
 
     def parse(self, op: str, value: Any) -> Any:
         """The value in the form ``read`` compares it with; raises ConditionError."""
@@ -209,7 +227,15 @@ register(
     )
 )
 register(
-    ConditionField("ticket.tags", _("Tags"), SET_OPS, lambda facts: facts.tags, "text", lower=True)
+    ConditionField(
+        "ticket.tags",
+        _("Tags"),
+        SET_OPS,
+        lambda facts: facts.tags,
+        "text",
+        lower=True,
+        needs="tags",
+    )
 )
 register(
     ConditionField(
@@ -227,6 +253,7 @@ register(
         ("gte", "lte"),
         lambda facts: Decimal((facts.now - facts.status_since).total_seconds()) / 3600,
         "number",
+        needs="status_since",
     )
 )
 register(
@@ -245,6 +272,7 @@ register(
         TEXT_OPS,
         lambda facts: facts.message.body_text if facts.message else "",
         "text",
+        needs="message",
     )
 )
 register(
@@ -255,6 +283,7 @@ register(
         lambda facts: facts.segments,
         "choice",
         lambda: list(Segment.choices),
+        needs="segments",
     )
 )
 register(
@@ -264,6 +293,7 @@ register(
         NUMBER_OPS,
         lambda facts: _number(facts.stats.lifetime_value) if facts.stats else Decimal(0),
         "number",
+        needs="stats",
     )
 )
 register(
@@ -273,6 +303,7 @@ register(
         NUMBER_OPS,
         lambda facts: Decimal(facts.stats.order_count) if facts.stats else Decimal(0),
         "number",
+        needs="stats",
     )
 )
 register(
@@ -283,6 +314,21 @@ register(
         lambda facts: facts.last_order_status,
         "choice",
         lambda: list(OrderStatus.choices),
+        needs="last_order_status",
+    )
+)
+register(
+    ConditionField(
+        "order.days_since_delivered",
+        _("Days since the last order was delivered"),
+        ("gte", "lte"),
+        lambda facts: (
+            None
+            if facts.last_delivered_at is None
+            else Decimal((facts.now - facts.last_delivered_at).total_seconds()) / 86400
+        ),
+        "number",
+        needs="last_delivered_at",
     )
 )
 register(
@@ -292,6 +338,7 @@ register(
         ("is",),
         lambda facts: facts.business_open,
         "bool",
+        needs="business_open",
     )
 )
 

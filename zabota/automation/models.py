@@ -1,8 +1,17 @@
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from zabota.automation.constants import RULE_LABEL_PREFIX, Match
 from zabota.core.models import TimestampedModel
+
+
+def forget_active_rules() -> None:
+    """Make the engine load the rules again (it checks their version for other processes)."""
+    from zabota.automation import engine
+
+    engine._active = None
 
 
 class Rule(TimestampedModel):
@@ -46,6 +55,14 @@ class Rule(TimestampedModel):
             conditions=self.conditions,
             actions=self.actions,
         )
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        forget_active_rules()
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        forget_active_rules()
+        return super().delete(*args, **kwargs)
 
     @property
     def actor_label(self) -> str:

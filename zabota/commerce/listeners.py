@@ -13,20 +13,13 @@ from zabota.accounts.models import User
 from zabota.commerce import metrics
 from zabota.commerce.models import CustomerSegment, CustomerStats, Order, Store
 from zabota.core import event_types
-from zabota.core.events import batch_listener, listener
+from zabota.core.events import batch_listener
 from zabota.customers.actions import on_customer_merge
 from zabota.customers.models import Customer
 
 # Every customer's segments are recomputed at least this often (time alone changes some).
 SWEEP_EVERY = timedelta(hours=12)
 SWEEP_BATCH = 2000
-
-
-def _refresh(store_id: int, customer_id: int) -> None:
-    store = Store.objects.filter(pk=store_id).first()
-    if store is not None:
-        with transaction.atomic():
-            metrics.refresh(store, [customer_id])
 
 
 @batch_listener(event_types.MESSAGE_RECEIVED)
@@ -55,14 +48,41 @@ def count_engagement(event_type: str, payloads: list[dict[str, Any]]) -> None:
             metrics.refresh(store, by_store[store.pk])
 
 
-@listener(event_types.TICKET_TAGS_CHANGED, event_types.TICKET_UPDATED)
-def watch_negative_contacts(event_type: str, payload: dict[str, Any]) -> None:
-    """A negative tag ("complaint") added or removed, or a ticket moved to another customer."""
-    from zabota.tickets.models import Ticket
+@batch_listener(event_types.TICKET_TAGS_CHANGED, event_types.TICKET_UPDATED)
+def watch_negative_contacts(event_type: str, payloads: list[dict[str, Any]]) -> None:
+    """A negative tag ("complaint") added or removed, or a ticket moved to another customer:
+    the customers' figures and segments are recomputed, per store in one go. A tag change
+    that touches no negative tag of the store changes nothing."""
+    from zabota.tickets.models import Tag, Ticket
 
-    row = Ticket.objects.filter(pk=payload["ticket_id"]).values("store_id", "customer_id").first()
-    if row is not None:
-        _refresh(row["store_id"], row["customer_id"])
+    tickets = {
+        row["pk"]: row
+        for row in Ticket.objects.filter(pk__in={p["ticket_id"] for p in payloads}).values(
+            "pk", "store_id", "customer_id"
+        )
+    }
+    if event_type == event_types.TICKET_TAGS_CHANGED:
+        changed = {p["ticket_id"]: [*p.get("added", []), *p.get("removed", [])] for p in payloads}
+        tag_ids = {tag_id for ids in changed.values() for tag_id in ids}
+        names = dict(Tag.objects.filter(pk__in=tag_ids).values_list("pk", "name"))
+        negative = {
+            store.pk: set(metrics.settings_for(store).negative_tag_names)
+            for store in Store.objects.filter(pk__in={t["store_id"] for t in tickets.values()})
+        }
+        tickets = {
+            pk: row
+            for pk, row in tickets.items()
+            if any(
+                names.get(tag_id, "").lower() in negative.get(row["store_id"], set())
+                for tag_id in changed.get(pk, [])
+            )
+        }
+    by_store: dict[int, set[int]] = defaultdict(set)
+    for row in tickets.values():
+        by_store[row["store_id"]].add(row["customer_id"])
+    for store in Store.objects.filter(pk__in=by_store):
+        with transaction.atomic():
+            metrics.refresh(store, sorted(by_store[store.pk]))
 
 
 @on_customer_merge

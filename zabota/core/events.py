@@ -132,6 +132,22 @@ def dispatch_together() -> Iterator[None]:
             _enqueue_dispatch(collected)
 
 
+# The ids of the events published inside the current ``collect_published`` block.
+_published: ContextVar[list[int] | None] = ContextVar("zabota_published_events", default=None)
+
+
+@contextmanager
+def collect_published() -> Iterator[list[int]]:
+    """The ids of the events published inside the block (in this thread), as they are
+    published: for code that must know which events its own calls caused."""
+    collected: list[int] = []
+    token = _published.set(collected)
+    try:
+        yield collected
+    finally:
+        _published.reset(token)
+
+
 def publish_on_commit(event_type: str, **payload: Any) -> OutboxEvent:
     """Persist the event in the current transaction and dispatch it once that commits."""
     [event] = publish_all_on_commit([(event_type, payload)])
@@ -152,18 +168,23 @@ def publish_all_on_commit(events: Sequence[tuple[str, dict[str, Any]]]) -> list[
     else:
         insert(rows)  # COPY on PostgreSQL: a bulk import publishes thousands per transaction
     connection = transaction.get_connection()
-    # Batch with a pending callback of the same atomic level: Django drops the callbacks of a
-    # rolled-back savepoint, so one found here runs exactly when these events' rows are committed.
-    level = set(connection.savepoint_ids)
+    # Batch with a pending callback of this atomic level or of one enclosing it: Django drops
+    # the callbacks of a rolled-back savepoint, so one found here runs when these events' rows
+    # are committed, or not at all. (If only this inner savepoint rolls back, the callback
+    # carries ids of rows that do not exist, which a dispatch skips.)
+    level = list(connection.savepoint_ids)
     pending = next(
         (
             fn
             for sids, fn, _robust in connection.run_on_commit
-            if isinstance(fn, _DispatchAfterCommit) and sids == level
+            if isinstance(fn, _DispatchAfterCommit) and level[: len(sids)] == list(sids)
         ),
         None,
     )
     ids = [row.pk for row in rows]
+    collected = _published.get()
+    if collected is not None:
+        collected.extend(ids)
     if pending is not None:
         pending.event_ids.extend(ids)
     else:
@@ -241,6 +262,7 @@ def _run_batch_listeners(events: list[OutboxEvent]) -> dict[int, list[str]]:
             todo = [event for event in group if name not in event.done_listeners]
             if not todo:
                 continue
+            token = _current_batch.set(todo)
             try:
                 with transaction.atomic():
                     fn(event_type, [event.payload for event in todo])
@@ -251,7 +273,18 @@ def _run_batch_listeners(events: list[OutboxEvent]) -> dict[int, list[str]]:
             else:
                 for event in todo:
                     event.done_listeners = sorted({*event.done_listeners, name})
+            finally:
+                _current_batch.reset(token)
     return errors
+
+
+_current_batch: ContextVar[Sequence[OutboxEvent]] = ContextVar("zabota_current_batch", default=())
+
+
+def current_batch() -> Sequence[OutboxEvent]:
+    """The outbox rows a batch listener is running for, in the order of its payloads (empty
+    outside a dispatch): for a batch listener that keys its own rows by event."""
+    return _current_batch.get()
 
 
 _current_event: ContextVar[OutboxEvent | None] = ContextVar("zabota_current_event", default=None)

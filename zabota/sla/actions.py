@@ -86,71 +86,154 @@ def do_start_sla(ticket_id: int, *, at: datetime) -> TicketSla | None:
         return sla
 
 
-def do_record_reply(ticket_id: int, *, at: datetime) -> None:
-    """An agent replied: the first reply (if still owed) and the next reply are met, or
-    breached if late."""
+def do_rechoose_policies(ticket_ids: Sequence[int], *, now: datetime | None = None) -> int:
+    """The tickets' priority, customer or segments changed: each active ticket gets the policy
+    that matches it now. A ticket without a clock starts one (from its creation) if a policy
+    matches now; a clock under another policy (or factor) keeps its start and pauses, and its
+    first-reply and resolution targets still running get the new policy's due and warning
+    times. Met and breached targets stay as they are; a running next-reply target keeps its
+    due time (the new policy applies from the customer's next message). A clock no policy
+    matches any more is kept. Returns how many clocks changed."""
+    now = now or timezone.now()
+    changed = 0
     with transaction.atomic():
-        sla = _locked(ticket_id)
-        if sla is None:
-            return
-        calendar = _calendar(sla)
-        if sla.first_replied_at is None:
-            sla.first_replied_at = at
-            sla.first_reply_seconds = _business_seconds(sla, calendar, at)
-            if sla.first_reply_due is not None:
-                sla.first_reply_state = _met_or_breached(
-                    sla.first_reply_state, sla.first_reply_due, at
+        clocks = _locked_many(ticket_ids)
+        tickets = Ticket.objects.select_related("store").in_bulk(set(ticket_ids))
+        for ticket_id in sorted(tickets):
+            ticket = tickets[ticket_id]
+            if ticket.status in DONE_STATUSES or ticket.merged_into_id is not None:
+                continue
+            found = matching_policy(ticket)
+            sla = clocks.get(ticket_id)
+            if sla is None:
+                if found is not None and do_start_sla(ticket_id, at=ticket.created_at):
+                    changed += 1
+                continue
+            if found is None or (sla.policy_id, sla.factor) == (found[0].pk, found[1]):
+                continue
+            sla.policy, sla.factor = found
+            calendar = _calendar(sla)
+            for target in ("first_reply", "resolution"):
+                if getattr(sla, f"{target}_state") in RUNNING_STATES:
+                    _retarget(sla, calendar, target, now)
+            _refresh(sla)
+            sla.save()
+            changed += 1
+    return changed
+
+
+def _retarget(sla: TicketSla, calendar: CalendarSnapshot, target: str, now: datetime) -> None:
+    """The target's times under the clock's (new) policy, counted from the clock's start with
+    the business time it was paused added (a pause still running moves them on resuming)."""
+    within: timedelta | None = getattr(sla.policy, f"{target}_within", None)
+    if within is None or sla.policy is None:
+        setattr(sla, f"{target}_due", None)
+        setattr(sla, f"{target}_warn_at", None)
+        setattr(sla, f"{target}_state", "")
+        return
+    within = within * sla.factor
+    left = within * sla.policy.warning_percent / 100
+    due = add_business_time(calendar, sla.started_at, within + sla.paused_total)
+    warn_at = add_business_time(calendar, sla.started_at, within - left + sla.paused_total)
+    setattr(sla, f"{target}_due", due)
+    setattr(sla, f"{target}_warn_at", warn_at)
+    # Warned already and still past the new warning time: stays warned (no second warning).
+    if getattr(sla, f"{target}_state") != TargetState.WARNING or warn_at > now:
+        setattr(sla, f"{target}_state", TargetState.DUE)
+
+
+def do_record_reply(ticket_id: int, *, at: datetime) -> None:
+    do_record_replies([(ticket_id, at)])
+
+
+def do_record_replies(replies: Sequence[tuple[int, datetime]]) -> None:
+    """Agents replied (ticket id, when): the first reply (if still owed) and the next reply
+    are met, or breached if late. In the given order; the clocks are locked together."""
+    with transaction.atomic():
+        clocks, calendars = _locked_many([ticket_id for ticket_id, _at in replies]), _Calendars()
+        for ticket_id, at in replies:
+            sla = clocks.get(ticket_id)
+            if sla is None:
+                continue
+            calendar = calendars.of(sla)
+            if sla.first_replied_at is None:
+                sla.first_replied_at = at
+                sla.first_reply_seconds = _business_seconds(sla, calendar, at)
+                if sla.first_reply_due is not None:
+                    sla.first_reply_state = _met_or_breached(
+                        sla.first_reply_state, sla.first_reply_due, at
+                    )
+            if sla.next_reply_due is not None:
+                sla.next_reply_state = _met_or_breached(
+                    sla.next_reply_state, sla.next_reply_due, at
                 )
-        if sla.next_reply_due is not None:
-            sla.next_reply_state = _met_or_breached(sla.next_reply_state, sla.next_reply_due, at)
-            sla.next_reply_due = sla.next_reply_warn_at = None
-        _refresh(sla)
-        sla.save()
+                sla.next_reply_due = sla.next_reply_warn_at = None
+            _refresh(sla)
+            sla.save()
 
 
 def do_record_customer_message(ticket_id: int, *, at: datetime) -> None:
-    """The customer wrote after the first reply: the next reply is owed (unless it already is).
-    Before the first reply, the first reply target covers it."""
+    do_record_customer_messages([(ticket_id, at)])
+
+
+def do_record_customer_messages(messages: Sequence[tuple[int, datetime]]) -> None:
+    """Customers wrote (ticket id, when) after the first reply: the next reply is owed (unless
+    it already is). Before the first reply, the first reply target covers it."""
     with transaction.atomic():
-        sla = _locked(ticket_id)
-        if sla is None or sla.first_replied_at is None or sla.next_reply_due is not None:
-            return
-        if sla.policy is None or sla.policy.next_reply_within is None:
-            return
-        calendar = _calendar(sla)
-        # A customer reply reopens a pending ticket: the clock runs again from now.
-        _resume(sla, calendar, at)
-        _start_target(sla, calendar, "next_reply", at)
-        _refresh(sla)
-        sla.save()
+        clocks, calendars = _locked_many([ticket_id for ticket_id, _at in messages]), _Calendars()
+        for ticket_id, at in messages:
+            sla = clocks.get(ticket_id)
+            if sla is None or sla.first_replied_at is None or sla.next_reply_due is not None:
+                continue
+            if sla.policy is None or sla.policy.next_reply_within is None:
+                continue
+            calendar = calendars.of(sla)
+            # A customer reply reopens a pending ticket: the clock runs again from now.
+            _resume(sla, calendar, at)
+            _start_target(sla, calendar, "next_reply", at)
+            _refresh(sla)
+            sla.save()
 
 
 def do_record_status(ticket_id: int, *, status: str, at: datetime) -> None:
-    """Pending and awaiting confirmation pause the clock; on resuming, the due times move by
-    the business time spent paused. Solved or closed meets the resolution (or records it late)."""
+    do_record_statuses([(ticket_id, status, at)])
+
+
+def do_record_statuses(changes: Sequence[tuple[int, str, datetime]]) -> None:
+    """Status changes (ticket id, new status, when). Pending and awaiting confirmation pause
+    the clock; on resuming, the due times move by the business time spent paused. Solved or
+    closed meets the resolution (or records it late)."""
     with transaction.atomic():
-        sla = _locked(ticket_id)
-        if sla is None:
-            return
-        if status in PAUSING_STATUSES:
-            if sla.paused_at is None:
-                sla.paused_at = at
-        else:
-            calendar = _calendar(sla)
-            _resume(sla, calendar, at)
-            if status in DONE_STATUSES and sla.resolved_at is None:
-                sla.resolved_at = at
-                sla.resolution_seconds = _business_seconds(sla, calendar, at)
-                if sla.resolution_due is not None:
-                    sla.resolution_state = _met_or_breached(
-                        sla.resolution_state, sla.resolution_due, at
-                    )
-                if sla.next_reply_due is not None:
-                    sla.next_reply_due = sla.next_reply_warn_at = None
-                    if sla.next_reply_state in RUNNING_STATES:
-                        sla.next_reply_state = ""
-        _refresh(sla)
-        sla.save()
+        clocks, calendars = _locked_many([change[0] for change in changes]), _Calendars()
+        for ticket_id, status, at in changes:
+            sla = clocks.get(ticket_id)
+            if sla is None:
+                continue
+            before = _state_of(sla)
+            if status in PAUSING_STATUSES:
+                if sla.paused_at is None:
+                    sla.paused_at = at
+            else:
+                calendar = calendars.of(sla)
+                _resume(sla, calendar, at)
+                if status in DONE_STATUSES and sla.resolved_at is None:
+                    sla.resolved_at = at
+                    sla.resolution_seconds = _business_seconds(sla, calendar, at)
+                    if sla.resolution_due is not None:
+                        sla.resolution_state = _met_or_breached(
+                            sla.resolution_state, sla.resolution_due, at
+                        )
+                    if sla.next_reply_due is not None:
+                        sla.next_reply_due = sla.next_reply_warn_at = None
+                        if sla.next_reply_state in RUNNING_STATES:
+                            sla.next_reply_state = ""
+            _refresh(sla)
+            if _state_of(sla) != before:
+                sla.save()
+
+
+def _state_of(sla: TicketSla) -> dict[str, Any]:
+    return {f.attname: getattr(sla, f.attname) for f in TicketSla._meta.concrete_fields}
 
 
 def sweep(*, now: datetime | None = None) -> int:
@@ -229,13 +312,32 @@ def _transition(
     return list(moved.items())
 
 
-def _locked(ticket_id: int) -> TicketSla | None:
-    return (
-        TicketSla.objects.select_for_update(of=("self",))
+def _locked_many(ticket_ids: Sequence[int]) -> dict[int, TicketSla]:
+    """The tickets' clocks, locked in id order (so that two batches cannot deadlock)."""
+    return {
+        sla.pk: sla
+        for sla in TicketSla.objects.select_for_update(of=("self",))
         .select_related("policy", "ticket__store")
-        .filter(pk=ticket_id)
-        .first()
-    )
+        .filter(pk__in=set(ticket_ids))
+        .order_by("pk")
+    }
+
+
+class _Calendars:
+    """The calendars of one batch of clocks, each read once."""
+
+    def __init__(self) -> None:
+        self.found: dict[tuple[int | None, str], CalendarSnapshot] = {}
+
+    def of(self, sla: TicketSla) -> CalendarSnapshot:
+        policy = sla.policy
+        key = (
+            policy.calendar_id if policy is not None else None,
+            sla.ticket.store.time_zone,
+        )
+        if key not in self.found:
+            self.found[key] = _calendar(sla)
+        return self.found[key]
 
 
 def _calendar(sla: TicketSla) -> CalendarSnapshot:
