@@ -13,7 +13,7 @@ from zabota.commerce.models import Store
 from zabota.tickets import actions as ticket_actions
 from zabota.tickets.constants import Priority, Status
 from zabota.tickets.macros import render_macro
-from zabota.tickets.models import Macro, Ticket
+from zabota.tickets.models import Macro, Tag, Ticket
 
 
 class ActionError(ValueError):
@@ -79,6 +79,32 @@ def _pk_or_name(
     return found
 
 
+# Suggestions for the rule form's value field.
+
+
+def _tag_options(store: Store | None) -> list[tuple[str, str]]:
+    tags = Tag.objects.all() if store is None else Tag.objects.filter(store=store)
+    names = tags.order_by("name").values_list("name", flat=True).distinct()[:200]
+    return [(name, name) for name in names]
+
+
+def _group_options(store: Store | None) -> list[tuple[str, str]]:
+    groups = Group.objects.all() if store is None else Group.objects.filter(store=store)
+    return [(group.name, group.name) for group in groups.order_by("name")]
+
+
+def _agent_options(store: Store | None) -> list[tuple[str, str]]:
+    agents = User.objects.filter(is_active=True).order_by("name", "email")
+    return [(agent.email, agent.name or agent.email) for agent in agents]
+
+
+def _macro_options(store: Store | None) -> list[tuple[str, str]]:
+    macros = Macro.objects.filter(is_active=True)
+    if store is not None:
+        macros = macros.filter(Q(store=store) | Q(store__isnull=True))
+    return [(macro.name, macro.name) for macro in macros.order_by("name")]
+
+
 # Tags
 
 
@@ -102,6 +128,7 @@ register(
         _apply_tag,
         lambda ticket, params: str(_("add tag %s")) % params["tag"],
         param="tag",
+        options=_tag_options,
     )
 )
 
@@ -130,6 +157,7 @@ register(
         _apply_priority,
         lambda ticket, params: str(_("set priority %s")) % Priority(params["priority"]).label,
         param="priority",
+        options=lambda store: [(str(value), str(label)) for value, label in Priority.choices],
     )
 )
 
@@ -167,6 +195,7 @@ register(
             % Group.objects.filter(pk=params["group"]).values_list("name", flat=True).first()
         ),
         param="group",
+        options=_group_options,
     )
 )
 
@@ -201,6 +230,7 @@ register(
             str(_("assign to %s")) % User.objects.filter(pk=params["agent"]).first()
         ),
         param="agent",
+        options=_agent_options,
     )
 )
 
@@ -227,6 +257,7 @@ register(
         _apply_status,
         lambda ticket, params: str(_("set status %s")) % Status(params["status"]).label,
         param="status",
+        options=lambda store: [(str(value), str(label)) for value, label in Status.choices],
     )
 )
 
@@ -293,6 +324,7 @@ register(
             % Macro.objects.filter(pk=params["macro"]).values_list("name", flat=True).first()
         ),
         param="macro",
+        options=_macro_options,
     )
 )
 

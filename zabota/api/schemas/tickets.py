@@ -19,7 +19,8 @@ from zabota.tickets.models import Attachment, Message, Ticket
 from zabota.tickets.queries import Choice
 
 InboxView = Literal["mine", "unassigned", "open", "awaiting", "all"]
-InboxSort = Literal["activity", "newest", "oldest", "priority"]
+# "sla": the earliest SLA due time first (breached ones lead), tickets without a clock last.
+InboxSort = Literal["activity", "newest", "oldest", "priority", "sla"]
 
 
 class TicketFilters(PageParams):
@@ -33,6 +34,20 @@ class TicketFilters(PageParams):
     customer: int | None = Field(None, description="Customer id.")
     store: str | None = Field(None, description="Store slug or id.")
     sort: InboxSort = "activity"
+
+
+class TicketSlaOut(Schema):
+    state: str = Field(description="due, warning, breached or met (the worst target owed).")
+    due_at: datetime | None = Field(description="The earliest due time of a target still owed.")
+    paused: bool = Field(description="Waiting on the customer: the clock is stopped.")
+
+
+def sla_out(ticket: Ticket) -> dict[str, Any] | None:
+    """The ticket's SLA clock, None without one (its one-to-one row, loaded by inbox_page)."""
+    sla = getattr(ticket, "sla", None)  # RelatedObjectDoesNotExist is an AttributeError
+    if sla is None:
+        return None
+    return {"state": sla.state, "due_at": sla.next_due, "paused": sla.paused_at is not None}
 
 
 class TicketOut(Schema):
@@ -57,6 +72,11 @@ class TicketOut(Schema):
     solved_at: datetime | None
     merged_into: int | None = Field(description="Id of the ticket this one was merged into.")
     version: int = Field(description="Bumped on every change to the ticket.")
+    sla: TicketSlaOut | None = Field(description="The SLA clock; null if no policy applies.")
+
+    @staticmethod
+    def resolve_sla(obj: Ticket) -> dict[str, Any] | None:
+        return sla_out(obj)
 
     @staticmethod
     def resolve_store(obj: Ticket) -> str:
@@ -103,6 +123,7 @@ def ticket_out(ticket: Ticket, tags: Sequence[Choice]) -> dict[str, Any]:
         "solved_at": ticket.solved_at,
         "merged_into": ticket.merged_into_id,
         "version": ticket.version,
+        "sla": sla_out(ticket),
     }
 
 

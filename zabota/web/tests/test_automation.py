@@ -111,3 +111,22 @@ def test_agents_cannot_open_the_rules(world, client):
     response = client.get("/automation/rules/")
     # then
     assert response.status_code == 403
+
+
+def test_the_form_suggests_values_for_the_chosen_field_and_action(world, ada_client):
+    """Datalists offer the segments, the store's groups and the agents; each row's value field
+    points at the list of its field or action."""
+    # given
+    ada_client.post("/automation/rules/new/", _post(world))
+    rule = Rule.objects.get()
+    # when
+    page = ada_client.get(f"/automation/rules/{rule.pk}/").content.decode()
+    # then
+    assert '<datalist id="opts-cond-customer.segment">' in page
+    assert '<option value="vip">VIP</option>' in page
+    groups = page.split('<datalist id="opts-act-assign_group">')[1].split("</datalist>")[0]
+    assert '<option value="Returns">Returns</option>' in groups
+    agents = page.split('<datalist id="opts-act-assign_agent">')[1].split("</datalist>")[0]
+    assert f'<option value="{world.anna.email}">' in agents
+    assert 'list="opts-act-assign_group"' in page
+    assert 'list="opts-cond-customer.segment"' in page

@@ -43,6 +43,22 @@ def _rule(request: HttpRequest, rule_id: int) -> Rule:
         raise Http404("rule") from exc
 
 
+def _value_lists(store: Store | None) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The suggestions for the value fields: per condition field with choices and per action
+    with options, a datalist id and its (value, label) pairs."""
+    lists = [
+        (f"opts-cond-{name}", [(str(value), str(label)) for value, label in field.choices()])
+        for name, field in FIELDS.items()
+        if field.choices is not None
+    ]
+    lists += [
+        (f"opts-act-{name}", action.options(store))
+        for name, action in ACTIONS.items()
+        if action.options is not None
+    ]
+    return lists
+
+
 def _choices() -> dict[str, Any]:
     return {
         "fields": [(name, field.label) for name, field in FIELDS.items()],
@@ -149,6 +165,7 @@ def rule_form(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
         "action_rows": actions or [{"type": "", "value": ""}],
         "errors": errors,
         "section": "automation",
+        "value_lists": _value_lists(rule.store),
         **_choices(),
     }
     return render(request, "web/automation/rule_form.html", context, status=400 if errors else 200)
