@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Records agents' activity (at most once a minute) for the automatic away.
+    "zabota.routing.middleware.AgentActivityMiddleware",
     "zabota.accounts.middleware.AgentLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -197,6 +199,8 @@ else:
 # Attachments larger than this are refused on upload (inbound channels keep them as a note).
 ZABOTA_MAX_ATTACHMENT_BYTES = int(os.environ.get("ZABOTA_MAX_ATTACHMENT_BYTES", 25 * 1024 * 1024))
 # Incoming e-mail: burst limit per sender (more → held for review).
+# Online agents without activity for this many minutes become away (0: never).
+ZABOTA_AUTO_AWAY_MINUTES = int(os.environ.get("ZABOTA_AUTO_AWAY_MINUTES", "15"))
 ZABOTA_EMAIL_BURST_LIMIT = (20, 600)  # messages, seconds
 # Largest raw e-mail the webhook accepts (oversized attachments stay in the raw mail).
 ZABOTA_MAX_EMAIL_BYTES = int(os.environ.get("ZABOTA_MAX_EMAIL_BYTES", 64 * 1024 * 1024))

@@ -107,6 +107,20 @@ def drain_routing_queues() -> int:
     return drain_all()
 
 
+def auto_away() -> int:
+    """Online agents idle for ZABOTA_AUTO_AWAY_MINUTES become away."""
+    from zabota.routing.actions import do_auto_away
+
+    return do_auto_away()
+
+
+def send_notification_mail() -> int:
+    """Notification e-mails whose task was lost or failed."""
+    from zabota.notifications.emails import enqueue_due
+
+    return enqueue_due()
+
+
 def sweep_time_rules() -> int:
     """Time-based automation rules ("pending for 48 hours")."""
     from zabota.automation.engine import sweep_time_rules as sweep
@@ -162,6 +176,8 @@ class Housekeeper(threading.Thread):
             Job("SLA sweep", 30, sweep_sla),
             Job("time-based rules", 300, sweep_time_rules),
             Job("routing queues", 60, drain_routing_queues),
+            Job("auto away", 60, auto_away),
+            Job("notification e-mails", 60, send_notification_mail),
         ]
 
     def run_due(self, now: float, *, at: datetime | None = None) -> None:

@@ -227,3 +227,28 @@ def test_bulk_ticket_is_found_by_full_text_search():
     longest_word = max(re.findall(r"[^\W\d_]+", first_message(ticket)), key=len)
     by_word_and_order = list(search_tickets(admin, f"{longest_word} {order.group(1)}"))
     assert [t.pk for t in by_word_and_order] == [ticket.pk]
+
+
+@pytest.mark.django_db
+def test_demo_has_automation_that_acts_on_new_events_only():
+    """Business hours, SLA policies with running clocks on the active tickets, routing and
+    rules; the history's events were delivered before the rules existed, so no rule touched
+    the made-up past."""
+    from zabota.automation.models import Rule, RuleApplication
+    from zabota.core.models import OutboxEvent
+    from zabota.routing.models import GroupRouting
+    from zabota.sla.models import BusinessCalendar, SlaPolicy, TicketSla
+
+    # when
+    out = run_demo(**SMALL)
+    # then
+    store = demo_store()
+    assert BusinessCalendar.objects.get(store=store, is_default=True).weekly_hours.count() == 6
+    assert SlaPolicy.objects.filter(store=store).count() == 3
+    assert Rule.objects.filter(store=store, is_active=True).count() == 3
+    assert GroupRouting.objects.filter(group__store=store).count() == 2
+    active = Ticket.objects.filter(store=store, status__in=[Status.NEW, Status.OPEN])
+    assert TicketSla.objects.filter(ticket__in=active).count() == active.count() > 0
+    assert not RuleApplication.objects.exists()
+    assert not OutboxEvent.objects.filter(dispatched_at__isnull=True).exists()
+    assert "SLA clocks" in out

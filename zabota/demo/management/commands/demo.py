@@ -1,6 +1,7 @@
 """`zabota demo`: a believable store to click through (team, customers, their orders, tickets
 about them), and `--tickets N` for benchmarks."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -11,7 +12,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from zabota.demo import data
-from zabota.demo.build import build_demo, demo_store, load_setup, wipe_demo
+from zabota.demo.automation import configure_automation, deliver_history, start_demo_clocks
+from zabota.demo.build import Setup, build_demo, demo_store, load_setup, wipe_demo
 from zabota.demo.bulk import add_bulk_tickets
 
 
@@ -46,6 +48,29 @@ class Command(BaseCommand):
             help=_("First delete the demo store, its made-up customers and the demo team."),
         )
 
+    def configure_automation(self, setup: Setup, log: Callable[[str], None]) -> None:
+        """The history's events first, then calendar, SLA policies, routing and rules."""
+        delivered = deliver_history()
+        log(
+            ngettext(
+                "Delivered %(count)d event of the history.",
+                "Delivered %(count)d events of the history.",
+                delivered,
+            )
+            % {"count": delivered}
+        )
+        admin = next(user for user in setup.members.values() if user.is_admin)
+        configure_automation(setup.store, admin=admin)
+        clocks = start_demo_clocks(setup.store)
+        log(
+            ngettext(
+                "Business hours, SLA policies, routing and rules set up; %(count)d SLA clock.",
+                "Business hours, SLA policies, routing and rules set up; %(count)d SLA clocks.",
+                clocks,
+            )
+            % {"count": clocks}
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         seed, tickets = options["seed"], options["tickets"]
         if tickets < 0 or options["customers"] < 1 or options["stories"] < 1:
@@ -74,6 +99,7 @@ class Command(BaseCommand):
                 seed=seed, customers=options["customers"], tickets=options["stories"], log=log
             )
             store = setup.store
+            self.configure_automation(setup, log)
         elif not tickets:
             log(
                 _("The demo store “%(name)s” exists already; nothing to do.") % {"name": store.name}
