@@ -17,6 +17,7 @@ from django.test import override_settings
 from zabota.accounts.constants import Role
 from zabota.accounts.models import Group, User
 from zabota.commerce.models import Store
+from zabota.core import events
 from zabota.customers.actions import do_create_customer
 from zabota.customers.models import Customer
 from zabota.tickets.actions import do_create_ticket
@@ -40,15 +41,22 @@ def _close_connection_pools(django_db_setup):
 
 @pytest.fixture(autouse=True)
 def _immediate_tasks():
-    """Tasks run inline in tests unless a test asks for a real backend; fast password hashing."""
+    """Tasks run inline in tests unless a test asks for a real backend; fast password hashing;
+    a dispatch takes no other waiting events along."""
     with override_settings(
         TASKS=IMMEDIATE_TASKS,
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         # Tests render templates without running collectstatic first.
         STORAGES={**settings.STORAGES, "staticfiles": {"BACKEND": PLAIN_STATIC}},
+        # A dispatch delivers only its own events: tests leave events undispatched on purpose
+        # (the fixtures' own, those of a "crashed" dispatch). Taking others along is tested
+        # in core/tests/test_dispatch_take_along.py.
+        ZABOTA_DISPATCH_TAKE_ALONG=0,
     ):
-        # Cached counts and rows are keyed by ids that the next test reuses after its rollback.
+        # Cached counts and rows are keyed by ids that the next test reuses after its rollback;
+        # so is the dispatcher's memory of the events it took.
         cache.clear()
+        events._taken.clear()
         yield
 
 

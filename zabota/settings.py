@@ -199,6 +199,9 @@ else:
 # Attachments larger than this are refused on upload (inbound channels keep them as a note).
 ZABOTA_MAX_ATTACHMENT_BYTES = int(os.environ.get("ZABOTA_MAX_ATTACHMENT_BYTES", 25 * 1024 * 1024))
 # Incoming e-mail: burst limit per sender (more → held for review).
+# How many other events waiting for their first dispatch one dispatch task takes along: under
+# load, one task then delivers the events of many transactions as one batch.
+ZABOTA_DISPATCH_TAKE_ALONG = int(os.environ.get("ZABOTA_DISPATCH_TAKE_ALONG", "200"))
 # Online agents without activity for this many minutes become away (0: never).
 ZABOTA_AUTO_AWAY_MINUTES = int(os.environ.get("ZABOTA_AUTO_AWAY_MINUTES", "15"))
 ZABOTA_EMAIL_BURST_LIMIT = (20, 600)  # messages, seconds

@@ -155,7 +155,7 @@ def apply_rule(rule: Rule, ticket: Ticket, *, trigger_key: str) -> RuleApplicati
         token = _application.set(application)
         try:
             with collect_published() as caused:
-                for raw in rule.actions:
+                for position, raw in enumerate(rule.actions, start=1):
                     try:
                         action, params = parse_action(raw, rule.store)
                     except ValueError as exc:
@@ -167,8 +167,9 @@ def apply_rule(rule: Rule, ticket: Ticket, *, trigger_key: str) -> RuleApplicati
                     summary = action.apply(ticket, params, rule.actor_label)
                     if summary:
                         applied.append({"type": action.type, "summary": summary})
-                        # The next action reads the ticket as this one left it.
-                        ticket.refresh_from_db()
+                        if position < len(rule.actions):
+                            # The next action reads the ticket as this one left it.
+                            ticket = fresh(ticket)
         finally:
             _application.reset(token)
         if applied:
@@ -200,7 +201,7 @@ def run_rules(
         application = apply_rule(compiled.rule, ticket, trigger_key=trigger_key)
         if application is not None:
             applied.append(application)
-            ticket.refresh_from_db()
+            ticket = fresh(ticket)
             facts = Facts(ticket, message_id=message_id)
     return applied
 
@@ -208,53 +209,59 @@ def run_rules(
 EVENT_TRIGGERS = tuple(trigger for trigger in TRIGGERS if trigger != TIME_TRIGGER)
 
 
-@batch_listener(*EVENT_TRIGGERS)
+@batch_listener(*EVENT_TRIGGERS, mixed=True)
 def on_ticket_events(event_type: str, payloads: list[dict[str, Any]]) -> None:
-    """The rules for a batch of events of one type: the rules, tickets and the facts the
-    rules read are loaded once for all of them; only matches cost a query each. Events the
-    rules' own actions published are skipped."""
+    """The rules for the events of a dispatch (all trigger types together, in order): the
+    rules, tickets and the facts the rules read are loaded once for all of them; only matches
+    cost queries. Events the rules' own actions published are skipped."""
     events = current_batch()
     if len(events) != len(payloads):
         raise RuntimeError("rules run on dispatched events only")
+    rules = active_rules()
+    types = {e.type for e in events}
+    wanted = [c for c in rules if types & set(c.rule.triggers)]
+    if not wanted:
+        return
     caused = set(
         RuleCausedEvent.objects.filter(event_id__in=[e.pk for e in events]).values_list(
             "event_id", flat=True
         )
     )
     todo = [e for e in events if e.pk not in caused and e.payload.get("ticket_id")]
-    rules = active_rules()
-    if not todo or not any(event_type in c.rule.triggers for c in rules):
+    if not todo:
         return
     tickets = Ticket.objects.select_related("store").in_bulk({e.payload["ticket_id"] for e in todo})
-    tickets = {pk: t for pk, t in tickets.items() if t.merged_into_id is None}
-    facts = [
-        Facts(tickets[e.payload["ticket_id"]], message_id=e.payload.get("message_id"))
+    todo = [
+        e
         for e in todo
         if e.payload["ticket_id"] in tickets
+        and tickets[e.payload["ticket_id"]].merged_into_id is None
     ]
-    preload(facts, set().union(*(c.needs for c in rules_for_type(rules, event_type))))
+    facts = [
+        Facts(tickets[e.payload["ticket_id"]], message_id=e.payload.get("message_id")) for e in todo
+    ]
+    preload(facts, set().union(*(c.needs for c in wanted)))
     changed: set[int] = set()
-    for event, ticket_facts in zip(
-        (e for e in todo if e.payload["ticket_id"] in tickets), facts, strict=True
-    ):
+    for event, ticket_facts in zip(todo, facts, strict=True):
         ticket = ticket_facts.ticket
         if ticket.pk in changed:
             # An earlier event's rules changed it: the preloaded facts are stale.
-            ticket.refresh_from_db()
+            ticket = fresh(ticket)
             ticket_facts = Facts(ticket, message_id=event.payload.get("message_id"))
         if run_rules(
-            event_type,
+            event.type,
             ticket,
             trigger_key=f"event:{event.pk}",
             message_id=event.payload.get("message_id"),
-            rules=rules,
+            rules=wanted,
             facts=ticket_facts,
         ):
             changed.add(ticket.pk)
 
 
-def rules_for_type(rules: list[CompiledRule], event_type: str) -> list[CompiledRule]:
-    return [c for c in rules if event_type in c.rule.triggers]
+def fresh(ticket: Ticket) -> Ticket:
+    """The ticket as stored now, with its store (which the actions read)."""
+    return Ticket.objects.select_related("store").get(pk=ticket.pk)
 
 
 SWEEP_CHUNK = 500

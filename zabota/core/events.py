@@ -47,13 +47,25 @@ def listener(*event_types: str) -> Callable[[Listener], Listener]:
     return register
 
 
-def batch_listener(*event_types: str) -> Callable[[BatchListener], BatchListener]:
+# Batch listeners called once per dispatch with the events of all their types (in order).
+_mixed: set[BatchListener] = set()
+# The event type a mixed batch listener is called with: its events' types are on their rows.
+MIXED = "*"
+
+
+def batch_listener(
+    *event_types: str, mixed: bool = False
+) -> Callable[[BatchListener], BatchListener]:
     """Register the decorated function for the given event types, called once with the payloads
     of all the events of one type that one dispatch delivers (those of a batch of inbound mail)
     instead of once per event: one transaction and a query for all where a per-event listener
     costs them per event. It succeeds or fails for all of those events together; each failed
     event is then retried on its own (a list of one payload). It runs before the per-event
-    listeners of the same events."""
+    listeners of the same events.
+
+    With ``mixed`` it is called once per dispatch with the payloads of the events of all its
+    types, in the dispatch's order, and ``event_type`` ``"*"`` (each event's type is on its row,
+    ``current_batch()``): for a listener whose cost is mostly per call (the rules engine)."""
 
     def register(fn: BatchListener) -> BatchListener:
         for event_type in event_types:
@@ -62,6 +74,8 @@ def batch_listener(*event_types: str) -> Callable[[BatchListener], BatchListener
             bucket = _batch_listeners.setdefault(event_type, [])
             if fn not in bucket:
                 bucket.append(fn)
+        if mixed:
+            _mixed.add(fn)
         return fn
 
     return register
@@ -192,31 +206,68 @@ def publish_all_on_commit(events: Sequence[tuple[str, dict[str, Any]]]) -> list[
     return rows
 
 
+# Ids of events this process has attempted lately: their own dispatch tasks, which usually come
+# after a task took them along, then need no query. Bounded; a forgotten id costs one query.
+_taken: set[int] = set()
+_TAKEN_LIMIT = 20_000
+
+
+def _remember_taken(ids: list[int]) -> None:
+    if len(_taken) + len(ids) > _TAKEN_LIMIT:
+        _taken.clear()
+    _taken.update(ids)
+
+
 def dispatch(event_id: int) -> bool:
     """Run the listeners that have not yet handled this event. Returns True when all succeeded."""
     return not dispatch_all([event_id])
 
 
-def dispatch_all(event_ids: list[int]) -> list[int]:
+def dispatch_all(event_ids: list[int], *, fresh_only: bool = False, take: int = 0) -> list[int]:
     """Run the listeners that have not yet handled these events (e.g. those one transaction
     published), in order; returns the ids of the events whose listeners did not all succeed.
 
     Every event's attempt is counted and committed before any listener runs, so a crash inside
     a listener still counts as an attempt; the results are saved together afterwards, so a crash
-    before that delivers the events again, as listeners must allow anyway."""
+    before that delivers the events again, as listeners must allow anyway.
+
+    The dispatch task passes ``fresh_only`` (only events never attempted: one that another
+    worker took along is left to it) and ``take``: up to that many other events still waiting
+    for their first dispatch come along, oldest first, skipping those another worker has
+    locked. Under load one task then delivers the events of many transactions in one batch and
+    their own tasks find nothing left to do."""
+    if fresh_only and (
+        _taken.issuperset(event_ids)
+        or not OutboxEvent.objects.filter(
+            pk__in=event_ids, dispatched_at__isnull=True, attempts=0
+        ).exists()
+    ):
+        # Taken along by an earlier task of this process (no query), or by another worker
+        # (one query, no transaction).
+        return []
     with transaction.atomic():
-        pending = list(
-            OutboxEvent.objects.select_for_update()
-            .filter(pk__in=event_ids, dispatched_at__isnull=True)
-            .order_by("pk")
+        own = OutboxEvent.objects.select_for_update().filter(
+            pk__in=event_ids, dispatched_at__isnull=True
         )
+        if fresh_only:
+            own = own.filter(attempts=0)
+        pending = list(own.order_by("pk"))
+        if take and pending:
+            pending += list(
+                OutboxEvent.objects.select_for_update(skip_locked=True)
+                .filter(dispatched_at__isnull=True, failed=False, attempts=0)
+                .exclude(pk__in=event_ids)
+                .order_by("pk")[:take]
+            )
         if not pending:
             return []
         OutboxEvent.objects.filter(pk__in=[e.pk for e in pending]).update(
             attempts=F("attempts") + 1
         )
+    _remember_taken([e.pk for e in pending])
+    # The given ids in their order, then those taken along, oldest first.
     position = {event_id: index for index, event_id in enumerate(event_ids)}
-    pending.sort(key=lambda event: position[event.pk])
+    pending.sort(key=lambda event: (position.get(event.pk, len(position)), event.pk))
     batch_errors = _run_batch_listeners(pending)
     failed = []
     # Events that end alike are saved with one UPDATE: most share their listeners' names.
@@ -251,30 +302,32 @@ def dispatch_all(event_ids: list[int]) -> list[int]:
 
 def _run_batch_listeners(events: list[OutboxEvent]) -> dict[int, list[str]]:
     """Run each batch listener once for the events of its type that it has not handled (adding
-    it to their ``done_listeners`` if it succeeds); returns the errors by event id."""
+    it to their ``done_listeners`` if it succeeds) — a mixed one once for the events of all its
+    types; returns the errors by event id."""
     errors: dict[int, list[str]] = {}
-    by_type: dict[str, list[OutboxEvent]] = {}
+    calls: dict[tuple[BatchListener, str], list[OutboxEvent]] = {}
     for event in events:
-        by_type.setdefault(event.type, []).append(event)
-    for event_type, group in by_type.items():
-        for fn in _batch_listeners.get(event_type, []):
-            name = listener_name(fn)
-            todo = [event for event in group if name not in event.done_listeners]
-            if not todo:
-                continue
-            token = _current_batch.set(todo)
-            try:
-                with transaction.atomic():
-                    fn(event_type, [event.payload for event in todo])
-            except Exception as exc:
-                logger.exception("Listener %s failed on %s events", name, len(todo))
-                for event in todo:
-                    errors.setdefault(event.pk, []).append(f"{name}: {exc!r}")
-            else:
-                for event in todo:
-                    event.done_listeners = sorted({*event.done_listeners, name})
-            finally:
-                _current_batch.reset(token)
+        for fn in _batch_listeners.get(event.type, []):
+            key = (fn, MIXED if fn in _mixed else event.type)
+            calls.setdefault(key, []).append(event)
+    for (fn, event_type), group in calls.items():
+        name = listener_name(fn)
+        todo = [event for event in group if name not in event.done_listeners]
+        if not todo:
+            continue
+        token = _current_batch.set(todo)
+        try:
+            with transaction.atomic():
+                fn(event_type, [event.payload for event in todo])
+        except Exception as exc:
+            logger.exception("Listener %s failed on %s events", name, len(todo))
+            for event in todo:
+                errors.setdefault(event.pk, []).append(f"{name}: {exc!r}")
+        else:
+            for event in todo:
+                event.done_listeners = sorted({*event.done_listeners, name})
+        finally:
+            _current_batch.reset(token)
     return errors
 
 

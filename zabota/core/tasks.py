@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.tasks import task
 from django.utils import timezone
 
@@ -20,8 +21,10 @@ def dispatch_event(event_id: int) -> bool:
 
 @task()
 def dispatch_events(event_ids: list[int]) -> int:
-    """Deliver the events one transaction published, in order; failures are retried one by one."""
-    failed = events.dispatch_all(event_ids)
+    """Deliver the events one transaction published, in order, with other events still waiting
+    for their first dispatch; failures are retried one by one."""
+    take = settings.ZABOTA_DISPATCH_TAKE_ALONG
+    failed = events.dispatch_all(event_ids, fresh_only=True, take=take)
     for event_id in failed:
         event = OutboxEvent.objects.get(pk=event_id)
         if not event.failed:

@@ -1,7 +1,7 @@
 """The webhook listener: every outbox event becomes a delivery per subscription that wants it.
 
-A batch listener over every event type: the subscriptions are read once per type and batch,
-so the many events nobody subscribed to cost one query per batch instead of one each."""
+A batch listener over every event type: the subscriptions are read once per dispatch, so the
+many events nobody subscribed to cost one query per dispatch instead of one each."""
 
 from typing import Any
 
@@ -13,17 +13,20 @@ from zabota.webhooks.actions import do_create_deliveries
 from zabota.webhooks.models import Subscription
 
 
-@batch_listener(*EVENT_TYPES)
+@batch_listener(*EVENT_TYPES, mixed=True)
 def create_deliveries_for(event_type: str, payloads: list[dict[str, Any]]) -> None:
-    """Persist the deliveries and queue their tasks: no HTTP call happens during dispatch."""
-    subscriptions = queries.subscriptions_for(event_type)
+    """Persist the deliveries and queue their tasks: no HTTP call happens during dispatch.
+    Called once per dispatch with its events of every type."""
+    subscriptions = queries.active_subscriptions()
     if not subscriptions:
         return
     events = current_batch()
     if len(events) != len(payloads):
         raise RuntimeError("deliveries are made for dispatched events only")
     for event in events:
-        _deliver(event, subscriptions)
+        wanting = [s for s in subscriptions if s.wants(event.type)]
+        if wanting:
+            _deliver(event, wanting)
 
 
 def create_deliveries(event_type: str, payload: dict[str, Any]) -> None:

@@ -17,8 +17,12 @@ def subscriptions_for(event_type: str) -> list[Subscription]:
 
     Only what matching needs is loaded: every event runs this, and the secret is decrypted on
     loading."""
-    active = Subscription.objects.filter(is_active=True).only("pk", "store", "event_types")
-    return [s for s in active if s.wants(event_type)]
+    return [s for s in active_subscriptions() if s.wants(event_type)]
+
+
+def active_subscriptions() -> list[Subscription]:
+    """Every active subscription with what matching needs (one query; there are few)."""
+    return list(Subscription.objects.filter(is_active=True).only("pk", "store", "event_types"))
 
 
 def event_store_id(payload: dict[str, Any]) -> int | None:
