@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import Count, Exists, F, Max, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -24,7 +24,12 @@ from zabota.automation.conditions import Condition, Facts, parse_condition
 from zabota.automation.constants import TIME_TRIGGER, TRIGGERS, Match
 from zabota.automation.models import Rule, RuleApplication, RuleCausedEvent
 from zabota.automation.preload import preload
-from zabota.core.events import batch_listener, collect_published, current_batch
+from zabota.core.events import (
+    batch_listener,
+    collect_published,
+    current_batch,
+    one_dispatch_task,
+)
 from zabota.tickets.constants import ACTIVE_STATUSES, EventKind
 from zabota.tickets.models import Ticket, TicketEvent
 
@@ -128,6 +133,27 @@ def preview(rule: Rule, tickets: list[Ticket], *, now: datetime | None = None) -
     return found
 
 
+def _record_application(rule: Rule, ticket: Ticket, trigger_key: str) -> RuleApplication | None:
+    """The application's row, or None if the rule was applied for this trigger already: one
+    INSERT … ON CONFLICT DO NOTHING (no savepoint to recover from a unique violation)."""
+    table = connection.ops.quote_name(RuleApplication._meta.db_table)
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # The table name is the model's own, not input.
+            f"INSERT INTO {table} (rule_id, ticket_id, trigger_key, actions_applied, created_at) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s, %s) "
+            "ON CONFLICT (rule_id, ticket_id, trigger_key) DO NOTHING RETURNING id",
+            [rule.pk, ticket.pk, trigger_key, "[]", now],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return RuleApplication(
+        pk=row[0], rule=rule, ticket=ticket, trigger_key=trigger_key, created_at=now
+    )
+
+
 _application: ContextVar[RuleApplication | None] = ContextVar(
     "zabota_rule_application", default=None
 )
@@ -143,14 +169,13 @@ def current_application() -> RuleApplication | None:
 def apply_rule(rule: Rule, ticket: Ticket, *, trigger_key: str) -> RuleApplication | None:
     """Apply the rule's actions to the ticket once for ``trigger_key``; None if it already was.
     The caller has checked the conditions."""
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                application = RuleApplication.objects.create(
-                    rule=rule, ticket=ticket, trigger_key=trigger_key
-                )
-        except IntegrityError:
+    # No savepoint of its own inside a batch: a failing action fails the batch, which the
+    # dispatcher then retries event by event.
+    with transaction.atomic(savepoint=False):
+        application = _record_application(rule, ticket, trigger_key)
+        if application is None:
             return None
+        one_dispatch_task()
         applied = []
         token = _application.set(application)
         try:
@@ -217,6 +242,8 @@ def on_ticket_events(event_type: str, payloads: list[dict[str, Any]]) -> None:
     events = current_batch()
     if len(events) != len(payloads):
         raise RuntimeError("rules run on dispatched events only")
+    # What the rules' actions publish in this batch goes out with one dispatch task.
+    one_dispatch_task()
     rules = active_rules()
     types = {e.type for e in events}
     wanted = [c for c in rules if types & set(c.rule.triggers)]

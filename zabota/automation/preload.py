@@ -62,7 +62,9 @@ def _stats(facts: list[Facts]) -> None:
     customers, stores = _customer_keys(facts)
     found = {
         (s.store_id, s.customer_id): s
-        for s in CustomerStats.objects.filter(customer_id__in=customers, store_id__in=stores)
+        for s in CustomerStats.objects.filter(customer_id__in=customers, store_id__in=stores).only(
+            "store_id", "customer_id", "lifetime_value", "order_count"
+        )
     }
     for f in facts:
         _set(f, "stats", found.get((f.ticket.store_id, f.ticket.customer_id)))
@@ -131,7 +133,10 @@ def _message(facts: list[Facts]) -> None:
             .values_list("pk", "last")
             if message_id is not None
         }
-    messages = Message.objects.in_bulk(wanted | set(last.values()))
+    # What conditions read of a message: not its HTML or channel data.
+    messages = Message.objects.only("ticket_id", "kind", "body_text", "created_at").in_bulk(
+        wanted | set(last.values())
+    )
     for f in facts:
         if f.message_id is not None:
             found = messages.get(f.message_id)

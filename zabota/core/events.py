@@ -104,6 +104,8 @@ class _DispatchAfterCommit:
         self.event_ids = event_ids
 
     def __call__(self) -> None:
+        if not self.event_ids:
+            return
         collected = _collected.get()
         if collected is not None:
             collected.extend(self.event_ids)  # dispatch_together queues them at its end
@@ -160,6 +162,13 @@ def collect_published() -> Iterator[list[int]]:
         yield collected
     finally:
         _published.reset(token)
+
+
+def one_dispatch_task() -> None:
+    """The events published from here to the end of the current atomic block (nested blocks
+    included) are dispatched by one task after commit, instead of one per nested block that
+    publishes: call it first thing inside the block."""
+    transaction.on_commit(_DispatchAfterCommit([]))
 
 
 def publish_on_commit(event_type: str, **payload: Any) -> OutboxEvent:
