@@ -175,6 +175,8 @@ def apply_rule(rule: Rule, ticket: Ticket, *, trigger_key: str) -> RuleApplicati
         application = _record_application(rule, ticket, trigger_key)
         if application is None:
             return None
+        # What the actions publish goes out with one dispatch task (with those of the batch's
+        # other applications: inside a batch this block is the batch's).
         one_dispatch_task()
         applied = []
         token = _application.set(application)
@@ -242,8 +244,6 @@ def on_ticket_events(event_type: str, payloads: list[dict[str, Any]]) -> None:
     events = current_batch()
     if len(events) != len(payloads):
         raise RuntimeError("rules run on dispatched events only")
-    # What the rules' actions publish in this batch goes out with one dispatch task.
-    one_dispatch_task()
     rules = active_rules()
     types = {e.type for e in events}
     wanted = [c for c in rules if types & set(c.rule.triggers)]

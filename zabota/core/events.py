@@ -167,8 +167,27 @@ def collect_published() -> Iterator[list[int]]:
 def one_dispatch_task() -> None:
     """The events published from here to the end of the current atomic block (nested blocks
     included) are dispatched by one task after commit, instead of one per nested block that
-    publishes: call it first thing inside the block."""
-    transaction.on_commit(_DispatchAfterCommit([]))
+    publishes: call it first thing inside the block. Nothing to do if such a task is pending
+    for this block or one enclosing it already."""
+    if _pending_dispatch() is None:
+        transaction.on_commit(_DispatchAfterCommit([]))
+
+
+def _pending_dispatch() -> "_DispatchAfterCommit | None":
+    """The dispatch callback registered at this atomic level or one enclosing it, if any:
+    Django drops the callbacks of a rolled-back savepoint, so such a callback runs when what
+    is written here is committed, or not at all. (If only an inner savepoint rolls back, the
+    callback carries ids of rows that do not exist, which a dispatch skips.)"""
+    connection = transaction.get_connection()
+    level = list(connection.savepoint_ids)
+    return next(
+        (
+            fn
+            for sids, fn, _robust in connection.run_on_commit
+            if isinstance(fn, _DispatchAfterCommit) and level[: len(sids)] == list(sids)
+        ),
+        None,
+    )
 
 
 def publish_on_commit(event_type: str, **payload: Any) -> OutboxEvent:
@@ -190,20 +209,7 @@ def publish_all_on_commit(events: Sequence[tuple[str, dict[str, Any]]]) -> list[
         rows[0].save(force_insert=True)
     else:
         insert(rows)  # COPY on PostgreSQL: a bulk import publishes thousands per transaction
-    connection = transaction.get_connection()
-    # Batch with a pending callback of this atomic level or of one enclosing it: Django drops
-    # the callbacks of a rolled-back savepoint, so one found here runs when these events' rows
-    # are committed, or not at all. (If only this inner savepoint rolls back, the callback
-    # carries ids of rows that do not exist, which a dispatch skips.)
-    level = list(connection.savepoint_ids)
-    pending = next(
-        (
-            fn
-            for sids, fn, _robust in connection.run_on_commit
-            if isinstance(fn, _DispatchAfterCommit) and level[: len(sids)] == list(sids)
-        ),
-        None,
-    )
+    pending = _pending_dispatch()
     ids = [row.pk for row in rows]
     collected = _published.get()
     if collected is not None:
