@@ -91,8 +91,10 @@ def test_lead_changes_strategy_and_capacity_on_the_workload(page, world):
 
     # when: least loaded
     _settled(page)
-    support.locator("select[name=strategy]").select_option("least_loaded")
-    page.wait_for_selector('select[data-strategy="least_loaded"]')
+    # (the drain answers within a second; a busy test machine may take longer)
+    with page.expect_response(lambda r: "/strategy/" in r.url, timeout=30_000):
+        support.locator("select[name=strategy]").select_option("least_loaded")
+    page.wait_for_selector('select[data-strategy="least_loaded"]', timeout=30_000)
 
     # then
     support = page.locator("section[data-group]", has=page.locator("h2", has_text="Support"))
