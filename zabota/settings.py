@@ -134,6 +134,11 @@ else:
                 ),
                 "transaction_mode": "IMMEDIATE",
             },
+            # A file, not SQLite's shared in-memory database: the browser tests' live server
+            # answers requests in threads of their own, each with its own connection (Django
+            # shares one in-memory connection between threads, which breaks under parallel
+            # requests). pytest-xdist gives each worker its own file.
+            "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
         }
     }
 
