@@ -144,7 +144,7 @@ def _record_application(rule: Rule, ticket: Ticket, trigger_key: str) -> RuleApp
             f"INSERT INTO {table} (rule_id, ticket_id, trigger_key, actions_applied, created_at) "  # noqa: S608
             "VALUES (%s, %s, %s, %s, %s) "
             "ON CONFLICT (rule_id, ticket_id, trigger_key) DO NOTHING RETURNING id",
-            [rule.pk, ticket.pk, trigger_key, "[]", now],
+            [rule.pk, ticket.pk, trigger_key, "[]", connection.ops.adapt_datetimefield_value(now)],
         )
         row = cursor.fetchone()
     if row is None:
