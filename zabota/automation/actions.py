@@ -114,10 +114,9 @@ def _validate_tag(params: dict[str, Any], store: Store | None) -> dict[str, Any]
 
 def _apply_tag(ticket: Ticket, params: dict[str, Any], label: str) -> str:
     tag = ticket_actions.get_or_create_tag(ticket.store, params["tag"])
-    if ticket.tags.filter(pk=tag.pk).exists():
-        return ""
-    ticket_actions.do_change_tags(ticket, add=[tag], actor=None, actor_label=label)
-    return f"tag {tag.name}"
+    changed = ticket_actions.do_change_tags(ticket, add=[tag], actor=None, actor_label=label)
+    # The version moves only if the tag was not there yet.
+    return f"tag {tag.name}" if changed.version != ticket.version else ""
 
 
 register(

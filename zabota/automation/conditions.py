@@ -28,6 +28,19 @@ class Facts:
         self.message_id = message_id
         self.now = now or timezone.now()
 
+    # What no rule action changes: the customer's figures and orders, the event's message.
+    KEPT_AFTER_CHANGE = frozenset(
+        {"message", "segments", "stats", "last_order_status", "last_delivered_at", "business_open"}
+    )
+
+    def after_change(self, ticket: Ticket) -> "Facts":
+        """The facts of the ticket as a rule's actions left it: what those actions cannot have
+        changed is kept instead of loaded again, the ticket's own facts are read afresh."""
+        facts = Facts(ticket, message_id=self.message_id, now=self.now)
+        for name in self.KEPT_AFTER_CHANGE & self.__dict__.keys():
+            facts.__dict__[name] = self.__dict__[name]
+        return facts
+
     @cached_property
     def message(self) -> Message | None:
         """The event's message, else the ticket's latest customer message."""

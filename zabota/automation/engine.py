@@ -24,6 +24,7 @@ from zabota.automation.conditions import Condition, Facts, parse_condition
 from zabota.automation.constants import TIME_TRIGGER, TRIGGERS, Match
 from zabota.automation.models import Rule, RuleApplication, RuleCausedEvent
 from zabota.automation.preload import preload
+from zabota.commerce.models import Store
 from zabota.core.events import (
     batch_listener,
     collect_published,
@@ -229,7 +230,7 @@ def run_rules(
         if application is not None:
             applied.append(application)
             ticket = fresh(ticket)
-            facts = Facts(ticket, message_id=message_id)
+            facts = facts.after_change(ticket)
     return applied
 
 
@@ -257,7 +258,11 @@ def on_ticket_events(event_type: str, payloads: list[dict[str, Any]]) -> None:
     todo = [e for e in events if e.pk not in caused and e.payload.get("ticket_id")]
     if not todo:
         return
-    tickets = Ticket.objects.select_related("store").in_bulk({e.payload["ticket_id"] for e in todo})
+    tickets = Ticket.objects.in_bulk({e.payload["ticket_id"] for e in todo})
+    # Each store read once, not joined to every ticket.
+    stores = Store.objects.in_bulk({t.store_id for t in tickets.values()})
+    for ticket in tickets.values():
+        ticket.store = stores[ticket.store_id]
     todo = [
         e
         for e in todo

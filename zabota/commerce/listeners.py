@@ -7,10 +7,12 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from zabota.accounts.models import User
 from zabota.commerce import metrics
+from zabota.commerce.constants import Segment
 from zabota.commerce.models import CustomerSegment, CustomerStats, Order, Store
 from zabota.core import event_types
 from zabota.core.events import batch_listener
@@ -25,7 +27,8 @@ SWEEP_BATCH = 2000
 @batch_listener(event_types.MESSAGE_RECEIVED)
 def count_engagement(event_type: str, payloads: list[dict[str, Any]]) -> None:
     """Messages from buyers are engagement signals; for somebody who never ordered from the
-    store there is nothing to recompute (engagement segments describe buyers). Called once per
+    store there is nothing to recompute (engagement segments describe buyers), nor for a buyer
+    who is passionate already. Called once per
     dispatch with all its messages (a batch of inbound mail): two queries find the buyers."""
     from zabota.tickets.models import Ticket
 
@@ -35,10 +38,21 @@ def count_engagement(event_type: str, payloads: list[dict[str, Any]]) -> None:
     )
     if not writers:
         return
-    buyers = CustomerStats.objects.filter(
-        store_id__in={store for store, _ in writers},
-        customer_id__in={customer for _, customer in writers},
-    ).values_list("store_id", "customer_id")
+    # A message only adds engagement: a customer who is passionate already stays so (until
+    # the rolling sweep finds their signals aged out of the window), nothing to recompute.
+    passionate = CustomerSegment.objects.filter(
+        store_id=OuterRef("store_id"),
+        customer_id=OuterRef("customer_id"),
+        segment=Segment.PASSIONATE,
+    )
+    buyers = (
+        CustomerStats.objects.filter(
+            store_id__in={store for store, _ in writers},
+            customer_id__in={customer for _, customer in writers},
+        )
+        .exclude(Exists(passionate))
+        .values_list("store_id", "customer_id")
+    )
     by_store: dict[int, list[int]] = defaultdict(list)
     for store_id, customer_id in buyers:
         if (store_id, customer_id) in writers:

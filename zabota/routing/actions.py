@@ -146,15 +146,15 @@ def do_drain_queue(group: Group, *, at: datetime | None = None) -> int:
 
 def drain_groups_of(user: User) -> int:
     """Drain the routed groups this agent belongs to (they came online or freed a slot)."""
-    return sum(do_drain_queue(g) for g in _routed_groups().filter(members=user))
+    return sum(do_drain_queue(g) for g in routed_groups().filter(members=user))
 
 
 def drain_all() -> int:
     """Drain every routed group: the periodic safety net for drains an event missed."""
-    return sum(do_drain_queue(g) for g in _routed_groups())
+    return sum(do_drain_queue(g) for g in routed_groups())
 
 
-def _routed_groups() -> QuerySet[Group]:
+def routed_groups() -> QuerySet[Group]:
     return Group.objects.filter(routing__isnull=False).exclude(routing__strategy=Strategy.MANUAL)
 
 

@@ -1,40 +1,50 @@
-"""Routing reacts to events: a new ticket is routed, a solved or closed one frees a slot."""
+"""Routing reacts to events: new tickets are routed, solved or closed ones free slots.
+
+Batch listeners: the events of a dispatch drain each group concerned once."""
 
 from typing import Any
 
+from zabota.accounts.models import Group
 from zabota.core import event_types
-from zabota.core.events import listener
-from zabota.routing.actions import do_drain_queue, drain_groups_of
-from zabota.routing.constants import Strategy
+from zabota.core.events import batch_listener
+from zabota.routing.actions import do_drain_queue, routed_groups
 from zabota.tickets.constants import Status
 from zabota.tickets.models import Ticket
 
 
-@listener(event_types.TICKET_CREATED)
-def route_new_ticket(event_type: str, payload: dict[str, Any]) -> None:
-    """Only an unassigned ticket in a group with automatic routing; a drain serves the oldest
+@batch_listener(event_types.TICKET_CREATED)
+def route_new_tickets(event_type: str, payloads: list[dict[str, Any]]) -> None:
+    """Only unassigned tickets in groups with automatic routing; a drain serves the oldest
     queued tickets first, so a new ticket does not overtake those waiting."""
-    ticket = Ticket.objects.filter(pk=payload["ticket_id"]).select_related("group__routing").first()
-    if ticket is None or ticket.assignee_id is not None or ticket.group is None:
-        return
-    routing = getattr(ticket.group, "routing", None)
-    if routing is None or routing.strategy == Strategy.MANUAL:
-        return
-    do_drain_queue(ticket.group)
+    group_ids = Ticket.objects.filter(
+        pk__in={p["ticket_id"] for p in payloads}, assignee__isnull=True, group__isnull=False
+    ).values_list("group_id", flat=True)
+    for group in routed_groups().filter(pk__in=set(group_ids)).order_by("pk"):
+        do_drain_queue(group)
 
 
-@listener(event_types.TICKET_STATUS_CHANGED)
-def refill_after_solution(event_type: str, payload: dict[str, Any]) -> None:
-    if payload.get("new") not in (Status.SOLVED, Status.CLOSED):
+@batch_listener(event_types.TICKET_STATUS_CHANGED)
+def refill_after_solutions(event_type: str, payloads: list[dict[str, Any]]) -> None:
+    """A freed slot may serve any routed group of the assignee, or the ticket's own group when
+    the assignee (a personal manager) is not one of its members."""
+    solved = {p["ticket_id"] for p in payloads if p.get("new") in (Status.SOLVED, Status.CLOSED)}
+    if not solved:
         return
-    """The freed slot may serve any routed group of the assignee, or the ticket's own group
-    when the assignee (a personal manager) is not one of its members."""
-    ticket = (
-        Ticket.objects.filter(pk=payload["ticket_id"]).select_related("assignee", "group").first()
+    rows = list(
+        Ticket.objects.filter(pk__in=solved, assignee__isnull=False).values_list(
+            "assignee_id", "group_id"
+        )
     )
-    if ticket is None or ticket.assignee is None:
+    if not rows:
         return
-    drain_groups_of(ticket.assignee)
-    group = ticket.group
-    if group is not None and not group.members.filter(pk=ticket.assignee.pk).exists():
+    assignees = {assignee for assignee, _ in rows}
+    members = set(
+        Group.members.through.objects.filter(user_id__in=assignees).values_list(
+            "user_id", "group_id"
+        )
+    )
+    wanted = {group for _, group in members}
+    wanted |= {group for assignee, group in rows if group and (assignee, group) not in members}
+    # A routed group of one assignee is drained once, however many of its tickets were solved.
+    for group in routed_groups().filter(pk__in=wanted).order_by("pk"):
         do_drain_queue(group)

@@ -6,11 +6,12 @@ calendar math. The sweep advances clocks to warning and breached by comparing th
 with now in SQL: it never builds a calendar, so it stays cheap with many open tickets.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from zabota.commerce.models import CustomerSegment
@@ -38,52 +39,79 @@ STATE_RANK[TargetState.BREACHED] = 4
 SWEEP_CHUNK = 2000
 
 
-def matching_policy(ticket: Ticket) -> tuple[SlaPolicy, float] | None:
-    """The first active policy of the ticket's store whose conditions the ticket meets, and the
-    smallest of its segment factors that apply to the customer (1 if none)."""
-    policies = list(
-        SlaPolicy.objects.filter(store_id=ticket.store_id, is_active=True).order_by(
-            "position", "pk"
-        )
-    )
-    if not policies:
+class PolicyMatcher:
+    """Chooses policies for many tickets: each store's active policies and the customers'
+    segments are read once, however many tickets are matched."""
+
+    def __init__(self, tickets: Sequence[Ticket]) -> None:
+        self.policies: dict[int, list[SlaPolicy]] = {}
+        for policy in SlaPolicy.objects.filter(
+            store_id__in={t.store_id for t in tickets}, is_active=True
+        ).order_by("position", "pk"):
+            self.policies.setdefault(policy.store_id, []).append(policy)
+        self.segments: dict[tuple[int, int], set[str]] = {}
+        wanted = {(t.store_id, t.customer_id) for t in tickets if t.store_id in self.policies}
+        if wanted:
+            for store_id, customer_id, segment in CustomerSegment.objects.filter(
+                store_id__in={store for store, _ in wanted},
+                customer_id__in={customer for _, customer in wanted},
+            ).values_list("store_id", "customer_id", "segment"):
+                self.segments.setdefault((store_id, customer_id), set()).add(segment)
+
+    def match(self, ticket: Ticket) -> tuple[SlaPolicy, float] | None:
+        """The first active policy of the ticket's store whose conditions the ticket meets, and
+        the smallest of its segment factors that apply to the customer (1 if none)."""
+        segments = self.segments.get((ticket.store_id, ticket.customer_id), set())
+        for policy in self.policies.get(ticket.store_id, []):
+            if policy.channels and ticket.channel not in policy.channels:
+                continue
+            if policy.priorities and ticket.priority not in {int(p) for p in policy.priorities}:
+                continue
+            if policy.segments and not segments & set(policy.segments):
+                continue
+            factors = [
+                float(f) for code, f in (policy.segment_factors or {}).items() if code in segments
+            ]
+            return policy, min(factors, default=1.0)
         return None
-    segments = set(
-        CustomerSegment.objects.filter(
-            store_id=ticket.store_id, customer_id=ticket.customer_id
-        ).values_list("segment", flat=True)
-    )
-    for policy in policies:
-        if policy.channels and ticket.channel not in policy.channels:
-            continue
-        if policy.priorities and ticket.priority not in {int(p) for p in policy.priorities}:
-            continue
-        if policy.segments and not segments & set(policy.segments):
-            continue
-        factors = [
-            float(f) for code, f in (policy.segment_factors or {}).items() if code in segments
-        ]
-        return policy, min(factors, default=1.0)
-    return None
+
+
+def matching_policy(ticket: Ticket) -> tuple[SlaPolicy, float] | None:
+    """The policy a ticket's clock runs under now (see ``PolicyMatcher.match``)."""
+    return PolicyMatcher([ticket]).match(ticket)
 
 
 def do_start_sla(ticket_id: int, *, at: datetime) -> TicketSla | None:
     """Start the ticket's clock under its matching policy (none: no clock). Idempotent."""
+    return do_start_slas([(ticket_id, at)]).get(ticket_id)
+
+
+def do_start_slas(starts: Sequence[tuple[int, datetime]]) -> dict[int, TicketSla]:
+    """Start the clocks of these tickets (ticket id, start) that have none, each under its
+    matching policy, with one insert; returns the clocks started by ticket id. Idempotent: a
+    clock started meanwhile by another worker is left as it is."""
     with transaction.atomic():
-        ticket = Ticket.objects.select_related("store").filter(pk=ticket_id).first()
-        if ticket is None or TicketSla.objects.filter(pk=ticket_id).exists():
-            return None
-        found = matching_policy(ticket)
-        if found is None:
-            return None
-        policy, factor = found
-        sla = TicketSla(ticket=ticket, policy=policy, started_at=at, factor=factor)
-        calendar = _calendar(sla)
-        for target in ("first_reply", "resolution"):
-            _start_target(sla, calendar, target, at)
-        _refresh(sla)
-        sla.save()
-        return sla
+        wanted = dict(starts)
+        tickets = Ticket.objects.select_related("store").in_bulk(set(wanted))
+        started = set(TicketSla.objects.filter(pk__in=tickets).values_list("pk", flat=True))
+        todo = [tickets[pk] for pk in sorted(tickets) if pk not in started]
+        matcher = PolicyMatcher(todo)
+        calendars = _Calendars()
+        clocks: dict[int, TicketSla] = {}
+        for ticket in todo:
+            found = matcher.match(ticket)
+            if found is None:
+                continue
+            policy, factor = found
+            at = wanted[ticket.pk]
+            sla = TicketSla(ticket=ticket, policy=policy, started_at=at, factor=factor)
+            calendar = calendars.of(sla)
+            for target in ("first_reply", "resolution"):
+                _start_target(sla, calendar, target, at)
+            _refresh(sla)
+            clocks[ticket.pk] = sla
+        TicketSla.objects.bulk_create(clocks.values(), ignore_conflicts=True)
+        return clocks
 
 
 def do_rechoose_policies(ticket_ids: Sequence[int], *, now: datetime | None = None) -> int:
@@ -95,31 +123,40 @@ def do_rechoose_policies(ticket_ids: Sequence[int], *, now: datetime | None = No
     due time (the new policy applies from the customer's next message). A clock no policy
     matches any more is kept. Returns how many clocks changed."""
     now = now or timezone.now()
-    changed = 0
     with transaction.atomic():
         clocks = _locked_many(ticket_ids)
         tickets = Ticket.objects.select_related("store").in_bulk(set(ticket_ids))
-        for ticket_id in sorted(tickets):
-            ticket = tickets[ticket_id]
-            if ticket.status in DONE_STATUSES or ticket.merged_into_id is not None:
-                continue
-            found = matching_policy(ticket)
-            sla = clocks.get(ticket_id)
+        active = [
+            tickets[pk]
+            for pk in sorted(tickets)
+            if tickets[pk].status not in DONE_STATUSES and tickets[pk].merged_into_id is None
+        ]
+        matcher = PolicyMatcher(active)
+        calendars = _Calendars()
+        unclocked: list[tuple[int, datetime]] = []
+        changed: list[TicketSla] = []
+        for ticket in active:
+            found = matcher.match(ticket)
+            sla = clocks.get(ticket.pk)
             if sla is None:
-                if found is not None and do_start_sla(ticket_id, at=ticket.created_at):
-                    changed += 1
+                if found is not None:
+                    unclocked.append((ticket.pk, ticket.created_at))
                 continue
             if found is None or (sla.policy_id, sla.factor) == (found[0].pk, found[1]):
                 continue
             sla.policy, sla.factor = found
-            calendar = _calendar(sla)
+            calendar = calendars.of(sla)
             for target in ("first_reply", "resolution"):
                 if getattr(sla, f"{target}_state") in RUNNING_STATES:
                     _retarget(sla, calendar, target, now)
             _refresh(sla)
-            sla.save()
-            changed += 1
-    return changed
+            changed.append(sla)
+        _save_clocks(changed)
+        return len(changed) + len(do_start_slas(unclocked))
+
+
+# Everything of a clock but its ticket (the primary key).
+_CLOCK_FIELDS = [f.name for f in TicketSla._meta.concrete_fields if not f.primary_key]
 
 
 def _retarget(sla: TicketSla, calendar: CalendarSnapshot, target: str, now: datetime) -> None:
@@ -151,6 +188,7 @@ def do_record_replies(replies: Sequence[tuple[int, datetime]]) -> None:
     are met, or breached if late. In the given order; the clocks are locked together."""
     with transaction.atomic():
         clocks, calendars = _locked_many([ticket_id for ticket_id, _at in replies]), _Calendars()
+        changed: dict[int, TicketSla] = {}
         for ticket_id, at in replies:
             sla = clocks.get(ticket_id)
             if sla is None:
@@ -169,7 +207,8 @@ def do_record_replies(replies: Sequence[tuple[int, datetime]]) -> None:
                 )
                 sla.next_reply_due = sla.next_reply_warn_at = None
             _refresh(sla)
-            sla.save()
+            changed[ticket_id] = sla
+        _save_clocks(changed.values())
 
 
 def do_record_customer_message(ticket_id: int, *, at: datetime) -> None:
@@ -181,6 +220,7 @@ def do_record_customer_messages(messages: Sequence[tuple[int, datetime]]) -> Non
     it already is). Before the first reply, the first reply target covers it."""
     with transaction.atomic():
         clocks, calendars = _locked_many([ticket_id for ticket_id, _at in messages]), _Calendars()
+        changed: dict[int, TicketSla] = {}
         for ticket_id, at in messages:
             sla = clocks.get(ticket_id)
             if sla is None or sla.first_replied_at is None or sla.next_reply_due is not None:
@@ -192,7 +232,8 @@ def do_record_customer_messages(messages: Sequence[tuple[int, datetime]]) -> Non
             _resume(sla, calendar, at)
             _start_target(sla, calendar, "next_reply", at)
             _refresh(sla)
-            sla.save()
+            changed[ticket_id] = sla
+        _save_clocks(changed.values())
 
 
 def do_record_status(ticket_id: int, *, status: str, at: datetime) -> None:
@@ -205,11 +246,11 @@ def do_record_statuses(changes: Sequence[tuple[int, str, datetime]]) -> None:
     closed meets the resolution (or records it late)."""
     with transaction.atomic():
         clocks, calendars = _locked_many([change[0] for change in changes]), _Calendars()
+        before = {pk: _state_of(sla) for pk, sla in clocks.items()}
         for ticket_id, status, at in changes:
             sla = clocks.get(ticket_id)
             if sla is None:
                 continue
-            before = _state_of(sla)
             if status in PAUSING_STATUSES:
                 if sla.paused_at is None:
                     sla.paused_at = at
@@ -228,8 +269,16 @@ def do_record_statuses(changes: Sequence[tuple[int, str, datetime]]) -> None:
                         if sla.next_reply_state in RUNNING_STATES:
                             sla.next_reply_state = ""
             _refresh(sla)
-            if _state_of(sla) != before:
-                sla.save()
+        _save_clocks(sla for pk, sla in clocks.items() if _state_of(sla) != before[pk])
+
+
+def _save_clocks(clocks: Iterable[TicketSla]) -> None:
+    """Write the changed clocks of a batch (locked, so they exist) with one statement: an
+    INSERT … ON CONFLICT DO UPDATE, where bulk_update's CASE per field and row costs more to
+    build than the statements it saves."""
+    TicketSla.objects.bulk_create(
+        list(clocks), update_conflicts=True, unique_fields=["ticket"], update_fields=_CLOCK_FIELDS
+    )
 
 
 def _state_of(sla: TicketSla) -> dict[str, Any]:
@@ -313,14 +362,24 @@ def _transition(
 
 
 def _locked_many(ticket_ids: Sequence[int]) -> dict[int, TicketSla]:
-    """The tickets' clocks, locked in id order (so that two batches cannot deadlock)."""
-    return {
+    """The tickets' clocks, locked in id order (so that two batches cannot deadlock), each
+    with its policy (read once per batch) and its store's time zone."""
+    clocks = {
         sla.pk: sla
         for sla in TicketSla.objects.select_for_update(of=("self",))
-        .select_related("policy", "ticket__store")
+        .annotate(store_time_zone=F("ticket__store__time_zone"))
         .filter(pk__in=set(ticket_ids))
         .order_by("pk")
     }
+    policies = SlaPolicy.objects.in_bulk({sla.policy_id for sla in clocks.values()} - {None})
+    for sla in clocks.values():
+        sla.policy = policies.get(sla.policy_id)  # type: ignore[arg-type]
+    return clocks
+
+
+def _time_zone(sla: TicketSla) -> str:
+    """The clock's store's time zone: annotated by ``_locked_many``, else read."""
+    return getattr(sla, "store_time_zone", None) or sla.ticket.store.time_zone
 
 
 class _Calendars:
@@ -331,10 +390,7 @@ class _Calendars:
 
     def of(self, sla: TicketSla) -> CalendarSnapshot:
         policy = sla.policy
-        key = (
-            policy.calendar_id if policy is not None else None,
-            sla.ticket.store.time_zone,
-        )
+        key = (policy.calendar_id if policy is not None else None, _time_zone(sla))
         if key not in self.found:
             self.found[key] = _calendar(sla)
         return self.found[key]
@@ -344,7 +400,7 @@ def _calendar(sla: TicketSla) -> CalendarSnapshot:
     policy = sla.policy
     if policy is not None and policy.calendar_id is not None:
         return calendar_snapshot(policy.calendar_id)
-    return always_open_calendar(sla.ticket.store.time_zone)
+    return always_open_calendar(_time_zone(sla))
 
 
 def _start_target(sla: TicketSla, calendar: CalendarSnapshot, target: str, at: datetime) -> None:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from zabota.core import event_types
 from zabota.core.events import batch_listener, current_batch
 from zabota.sla import actions
-from zabota.sla.models import TicketSla
+from zabota.sla.models import SlaPolicy
 from zabota.tickets.constants import ACTIVE_STATUSES
 from zabota.tickets.models import Message, Ticket
 
@@ -40,10 +40,8 @@ def _message_times(payloads: list[dict[str, Any]]) -> list[datetime]:
 @batch_listener(event_types.TICKET_CREATED)
 def start_clocks(event_type: str, payloads: list[dict[str, Any]]) -> None:
     ids = {payload["ticket_id"] for payload in payloads}
-    started = set(TicketSla.objects.filter(pk__in=ids).values_list("pk", flat=True))
-    created = dict(Ticket.objects.filter(pk__in=ids - started).values_list("pk", "created_at"))
-    for ticket_id, created_at in sorted(created.items()):
-        actions.do_start_sla(ticket_id, at=created_at)
+    created = Ticket.objects.filter(pk__in=ids).values_list("pk", "created_at")
+    actions.do_start_slas(sorted(created))
 
 
 @batch_listener(event_types.MESSAGE_SENT)
@@ -87,8 +85,23 @@ def rechoose_for_tickets(event_type: str, payloads: list[dict[str, Any]]) -> Non
 
 @batch_listener(event_types.CUSTOMER_SEGMENT_CHANGED)
 def rechoose_for_customers(event_type: str, payloads: list[dict[str, Any]]) -> None:
-    """A customer became VIP (or stopped being one): their active tickets in that store."""
-    wanted = {(p["store_id"], p["customer_id"]) for p in payloads if p.get("store_id")}
+    """A customer became VIP (or stopped being one): their active tickets in that store. A
+    change of segments no active policy of the store looks at (conditions or factors) cannot
+    change a policy, and is passed over."""
+    watched: dict[int, set[str]] = {}
+    for store_id, segments, factors in SlaPolicy.objects.filter(
+        store_id__in={p.get("store_id") for p in payloads}, is_active=True
+    ).values_list("store_id", "segments", "segment_factors"):
+        watched.setdefault(store_id, set()).update(segments or [], (factors or {}).keys())
+    wanted = {
+        (p["store_id"], p["customer_id"])
+        for p in payloads
+        if p.get("store_id") in watched
+        and (
+            "added" not in p
+            or watched[p["store_id"]] & {*p.get("added", []), *p.get("removed", [])}
+        )
+    }
     if not wanted:
         return
     candidates = Ticket.objects.filter(

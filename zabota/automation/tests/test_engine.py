@@ -89,6 +89,58 @@ def test_a_vip_customers_new_email_ticket_gets_tag_priority_and_group(
     assert not RuleApplication.objects.filter(ticket=other).exists()
 
 
+def test_a_later_rule_sees_what_an_earlier_one_changed(world, django_capture_on_commit_callbacks):
+    """Rules run in order on one event: the second reads the tag the first added (the ticket's
+    facts are read again) and the message both look at (kept, as no action changes it)."""
+    # given
+    CustomerSegment.objects.create(store=world.store, customer=world.maria, segment=Segment.VIP)
+    _vip_rule(world)
+    second = _rule(
+        store=world.store,
+        name="VIP asking where",
+        order=200,
+        triggers=[event_types.TICKET_CREATED],
+        conditions=[
+            {"field": "ticket.tags", "op": "has", "value": "vip"},
+            {"field": "message.body", "op": "contains", "value": "where"},
+        ],
+        actions=[{"type": "set_priority", "params": {"priority": Priority.URGENT}}],
+    )
+    # when
+    ticket = _new_ticket(world, django_capture_on_commit_callbacks)
+    # then
+    ticket.refresh_from_db()
+    assert ticket.priority == Priority.URGENT
+    assert RuleApplication.objects.filter(rule=second, ticket=ticket).count() == 1
+    # Ivan has no tag: the second rule does not apply to his ticket.
+    other = _new_ticket(world, django_capture_on_commit_callbacks, customer=world.ivan)
+    assert not RuleApplication.objects.filter(rule=second, ticket=other).exists()
+
+
+def test_a_tag_the_ticket_has_already_is_not_an_applied_action(
+    world, django_capture_on_commit_callbacks
+):
+    """Adding a tag that is there changes nothing: no timeline row, nothing in the application."""
+    # given
+    CustomerSegment.objects.create(store=world.store, customer=world.maria, segment=Segment.VIP)
+    rule = _vip_rule(world)
+    rule.triggers = [event_types.TICKET_PRIORITY_CHANGED]
+    rule.actions = [{"type": "add_tag", "params": {"tag": "VIP"}}]
+    rule.save()
+    ticket = _new_ticket(world, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        do_change_priority(ticket, priority=Priority.LOW, actor=world.anna)
+    ticket.refresh_from_db()
+    # when: the priority changes again
+    with django_capture_on_commit_callbacks(execute=True):
+        do_change_priority(ticket, priority=Priority.HIGH, actor=world.anna)
+    # then
+    first, second = RuleApplication.objects.filter(rule=rule).order_by("pk")
+    assert [row["type"] for row in first.actions_applied] == ["add_tag"]
+    assert second.actions_applied == []
+    assert TicketEvent.objects.filter(ticket=ticket, kind=EventKind.TAGS).count() == 1
+
+
 def test_an_event_dispatched_twice_applies_the_rule_once(world, django_capture_on_commit_callbacks):
     """A crash after the engine ran but before the dispatcher saved it: the event comes again
     and the rule is not applied a second time."""

@@ -59,6 +59,28 @@ def test_a_buyer_who_keeps_writing_becomes_passionate(world, django_capture_on_c
     assert Segment.PASSIONATE in segments_of(world, world.ivan)
 
 
+def test_a_passionate_buyers_next_message_recomputes_nothing(
+    world, django_capture_on_commit_callbacks
+):
+    """Another message cannot take a segment away: the figures are left to the sweep."""
+    # given: Ivan passionate, his figures last evaluated a week ago
+    do_upsert_order(
+        world.store,
+        order_data(placed_at=timezone.now() - timedelta(days=90), email="ivan@example.ru"),
+    )
+    CustomerSegment.objects.create(
+        store=world.store, customer=world.ivan, segment=Segment.PASSIONATE
+    )
+    week_ago = timezone.now() - timedelta(days=7)
+    CustomerStats.objects.filter(customer=world.ivan).update(evaluated_at=week_ago)
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        do_add_customer_message(world.ivan_ticket, body_text="One more thing")
+    # then
+    assert CustomerStats.objects.get(customer=world.ivan).evaluated_at == week_ago
+    assert Segment.PASSIONATE in segments_of(world, world.ivan)
+
+
 def test_a_one_time_buyer_who_never_wrote_is_indifferent(world):
     order = do_upsert_order(
         world.store,

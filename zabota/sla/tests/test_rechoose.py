@@ -140,6 +140,28 @@ def test_a_customer_who_becomes_vip_has_their_open_tickets_halved(world, policie
     assert (other.factor, other.first_reply_due) == (1.0, _utc(2026, 11, 16, 12))
 
 
+def test_a_segment_no_policy_looks_at_leaves_the_clocks_alone(world, policies, capture):
+    """The customer's clock is as it was even though a policy would now read it differently:
+    a change of a segment no policy uses is not a reason to choose again."""
+    # given: Maria's ticket under the standard policy, then VIP without anybody saying so
+    with freeze_time(_utc(2026, 11, 16, 8)):
+        ticket = _new_ticket(world, capture)
+    CustomerSegment.objects.create(store=world.store, customer=world.maria, segment="vip")
+    # when: the sweep reports another segment
+    with freeze_time(_utc(2026, 11, 16, 9)):
+        capture(
+            publish_on_commit,
+            event_types.CUSTOMER_SEGMENT_CHANGED,
+            customer_id=world.maria.pk,
+            store_id=world.store.pk,
+            added=["passionate"],
+            removed=[],
+        )
+    # then
+    sla = TicketSla.objects.get(pk=ticket.pk)
+    assert (sla.factor, sla.first_reply_due) == (1.0, _utc(2026, 11, 16, 12))
+
+
 def test_a_ticket_without_a_policy_gets_one_when_it_starts_to_match(world, office, capture):
     """Only urgent tickets have a policy: a normal ticket has no clock until it is raised."""
     # given
