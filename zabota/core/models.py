@@ -39,7 +39,14 @@ class OutboxEvent(models.Model):
                 fields=["created_at"],
                 name="outbox_pending_idx",
                 condition=models.Q(dispatched_at__isnull=True),
-            )
+            ),
+            # What a dispatch task takes along (never attempted, oldest first): a backlog of
+            # thousands (an SLA catch-up) is read from here, not sorted on every task.
+            models.Index(
+                fields=["id"],
+                name="outbox_waiting_idx",
+                condition=models.Q(dispatched_at__isnull=True, failed=False, attempts=0),
+            ),
         ]
 
     def __str__(self) -> str:
