@@ -31,8 +31,8 @@ Run from the repository root::
 
 Then the same with only the rules engine's listener registered: the rate of the rules alone.
 
-Goals (issue 5): at least 1,000 events/s with one worker; a steady-state SLA sweep over 100,000
-open tickets within 2 s.
+Goals (issue 5): at least 1,000 events/s with one worker, with every listener (and so with the
+rules alone); a steady-state SLA sweep over 100,000 open tickets within 2 s.
 """
 
 import argparse
@@ -149,9 +149,7 @@ def write_tickets(store: Any, count: int, rng: random.Random) -> list[tuple[int,
                         for c in customers
                     ]
                 )
-                # Real orders (5 % of customers VIP by lifetime value), and the figures and
-                # segments the store computes from them, so that a customer's next message
-                # changes no segment, as in a store whose figures are current.
+                # Real orders (5 % of customers VIP by lifetime value).
                 orders = []
                 for c in customers:
                     big = rng.random() < 0.05
@@ -178,7 +176,6 @@ def write_tickets(store: Any, count: int, rng: random.Random) -> list[tuple[int,
                             )
                         )
                 insert(orders)
-                metrics.refresh(store, [c.pk for c in customers], now=now)
                 first = store.ticket_seq + 1
                 store.ticket_seq += size
                 store.save(update_fields=["ticket_seq"])
@@ -217,6 +214,10 @@ def write_tickets(store: Any, count: int, rng: random.Random) -> list[tuple[int,
                 ]
                 insert(messages)
                 pairs += [(t.pk, m.pk) for t, m in zip(tickets, messages, strict=True)]
+                # With their orders and messages in, the figures and segments as the store
+                # keeps them current (a next message changes no segment but the engagement
+                # of a customer who had gone quiet).
+                metrics.refresh(store, [c.pk for c in customers], now=now)
                 clocks = []
                 vip = set(
                     CustomerSegment.objects.filter(
@@ -366,7 +367,7 @@ def dispatch(event_ids: list[int]) -> tuple[float, int, int]:
     """Seconds to dispatch the events as one worker does, and the failures: the events were
     published by transactions of one to three events, each of which queued a dispatch task;
     the worker runs those tasks in turn (each takes the events still waiting along, up to
-    ZABOTA_DISPATCH_TAKE_ALONG, so most find their events delivered already)."""
+    ZABOTA_DISPATCH_TAKE_ALONG (500), so most find their events delivered already)."""
     from zabota.core.models import OutboxEvent
     from zabota.core.tasks import dispatch_events
 
@@ -517,7 +518,14 @@ def main() -> int:
     )
     again, again_moved = timed(sweep_time_rules, now=later)
     print(f"Time-based rules sweep again: {again:.2f} s, {again_moved} applications")
-    ok = not failed and not rules_failed and not undelivered and rules_rate >= 1000 and steady <= 2
+    ok = (
+        not failed
+        and not rules_failed
+        and not undelivered
+        and rate >= 1000
+        and rules_rate >= 1000
+        and steady <= 2
+    )
     print("OK" if ok else "GOAL MISSED")
     return 0 if ok else 1
 

@@ -435,6 +435,11 @@ def run_wrk(
             command += ["-H", f"{name}: {value}"]
     command.append(base + endpoint.path)
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return parse_wrk(output, endpoint)
+
+
+def parse_wrk(output: str, endpoint: Endpoint) -> Result:
+    """The result line the LUA_COMMON script printed."""
     line = next((ln for ln in output.splitlines() if ln.startswith(RESULT_MARK)), None)
     if line is None:
         sys.exit(f"wrk gave no result for {endpoint.label}:\n{output}")

@@ -8,5 +8,10 @@ urlpatterns = [
     path("ping", ping, name="ping"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    # Public survey pages (no sign-in): answer links, public link and QR, kiosk, pop-up.
+    path("s/", include("zabota.surveys.urls_public")),
+    # The customer portal (signed-in by an e-mailed link) and the public scores pages.
+    path("portal/", include("zabota.surveys.urls_portal")),
+    path("scores/", include("zabota.surveys.urls_scores")),
     path("", include("zabota.web.urls")),
 ]

@@ -16,6 +16,7 @@ from zabota.api import (
     macros,
     notifications,
     orders,
+    surveys,
     tags,
     tickets,
     webhooks,
@@ -46,3 +47,4 @@ api.add_router("/orders", orders.router)
 api.add_router("/webhooks", webhooks.router)
 api.add_router("/agents", agents.router)
 api.add_router("/notifications", notifications.router)
+api.add_router("/surveys", surveys.router)

@@ -22,21 +22,39 @@ class Facts:
     """What conditions read about one ticket, each fact loaded once and only when asked for."""
 
     def __init__(
-        self, ticket: Ticket, *, message_id: int | None = None, now: datetime | None = None
+        self,
+        ticket: Ticket,
+        *,
+        message_id: int | None = None,
+        response_id: int | None = None,
+        now: datetime | None = None,
     ) -> None:
         self.ticket = ticket
         self.message_id = message_id
+        # The survey response of a "survey.answered" event.
+        self.response_id = response_id
         self.now = now or timezone.now()
 
-    # What no rule action changes: the customer's figures and orders, the event's message.
+    # What no rule action changes: the customer's figures and orders, the event's message, the
+    # survey answer.
     KEPT_AFTER_CHANGE = frozenset(
-        {"message", "segments", "stats", "last_order_status", "last_delivered_at", "business_open"}
+        {
+            "message",
+            "segments",
+            "stats",
+            "last_order_status",
+            "last_delivered_at",
+            "business_open",
+            "survey_scores",
+        }
     )
 
     def after_change(self, ticket: Ticket) -> "Facts":
         """The facts of the ticket as a rule's actions left it: what those actions cannot have
         changed is kept instead of loaded again, the ticket's own facts are read afresh."""
-        facts = Facts(ticket, message_id=self.message_id, now=self.now)
+        facts = Facts(
+            ticket, message_id=self.message_id, response_id=self.response_id, now=self.now
+        )
         for name in self.KEPT_AFTER_CHANGE & self.__dict__.keys():
             facts.__dict__[name] = self.__dict__[name]
         return facts
@@ -101,6 +119,28 @@ class Facts:
             .first()
         )
         return changed or self.ticket.created_at
+
+    @cached_property
+    def survey_scores(self) -> tuple[int | None, int | None]:
+        """The NPS and the lowest rating (on 1–5) of the event's survey response, else of the
+        latest response about the ticket; (None, None) when there is none."""
+        # Imported here: the surveys app registers a rule action, importing automation.
+        from zabota.surveys.constants import QuestionKind
+        from zabota.surveys.metrics import lowest_on_five
+        from zabota.surveys.models import Answer, Response
+
+        responses = Response.objects.filter(submitted_at__isnull=False)
+        if self.response_id is not None:
+            responses = responses.filter(pk=self.response_id)
+        else:
+            responses = responses.filter(ticket=self.ticket).order_by("-submitted_at", "-pk")
+        found = responses.values_list("pk", "nps").first()
+        if found is None:
+            return None, None
+        ratings = Answer.objects.filter(
+            response_id=found[0], question__kind=QuestionKind.RATING, number__isnull=False
+        ).values_list("number", "question__scale_max")
+        return found[1], lowest_on_five(ratings)
 
     @cached_property
     def business_open(self) -> bool:
@@ -352,6 +392,25 @@ register(
         lambda facts: facts.business_open,
         "bool",
         needs="business_open",
+    )
+)
+
+register(
+    ConditionField(
+        "survey.lowest_score",
+        _("Survey answered with a rating (1–5)"),
+        ("gte", "lte"),
+        lambda facts: _number(facts.survey_scores[1]),
+        "number",
+    )
+)
+register(
+    ConditionField(
+        "survey.nps",
+        _("Survey answered with NPS (0–10)"),
+        ("gte", "lte"),
+        lambda facts: _number(facts.survey_scores[0]),
+        "number",
     )
 )
 

@@ -14,6 +14,8 @@ TRIGGERS = {
     event_types.TICKET_PRIORITY_CHANGED: _("Priority changed"),
     event_types.TICKET_ASSIGNED: _("Ticket assigned"),
     event_types.TICKET_TAGS_CHANGED: _("Tags changed"),
+    # Only answers about a ticket (the payload's ticket_id) run rules, on that ticket.
+    event_types.SURVEY_ANSWERED: _("Survey answered"),
     TIME_TRIGGER: _("Periodically (time-based)"),
 }
 

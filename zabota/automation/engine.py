@@ -270,7 +270,12 @@ def on_ticket_events(event_type: str, payloads: list[dict[str, Any]]) -> None:
         and tickets[e.payload["ticket_id"]].merged_into_id is None
     ]
     facts = [
-        Facts(tickets[e.payload["ticket_id"]], message_id=e.payload.get("message_id")) for e in todo
+        Facts(
+            tickets[e.payload["ticket_id"]],
+            message_id=e.payload.get("message_id"),
+            response_id=e.payload.get("response_id"),
+        )
+        for e in todo
     ]
     preload(facts, set().union(*(c.needs for c in wanted)))
     changed: set[int] = set()
@@ -279,7 +284,11 @@ def on_ticket_events(event_type: str, payloads: list[dict[str, Any]]) -> None:
         if ticket.pk in changed:
             # An earlier event's rules changed it: the preloaded facts are stale.
             ticket = fresh(ticket)
-            ticket_facts = Facts(ticket, message_id=event.payload.get("message_id"))
+            ticket_facts = Facts(
+                ticket,
+                message_id=event.payload.get("message_id"),
+                response_id=event.payload.get("response_id"),
+            )
         if run_rules(
             event.type,
             ticket,

@@ -5,7 +5,7 @@ TICKET_UPDATED = "ticket.updated"  # ticket_id, fields changed (subject, custome
 MESSAGE_RECEIVED = "message.received"  # ticket_id, message_id: a customer wrote
 MESSAGE_SENT = "message.sent"  # ticket_id, message_id: an agent replied to the customer
 NOTE_ADDED = "note.added"  # ticket_id, message_id: internal note, never sent
-TICKET_STATUS_CHANGED = "ticket.status_changed"  # ticket_id, old, new, actor_id
+TICKET_STATUS_CHANGED = "ticket.status_changed"  # ticket_id, old, new, actor_id, reason
 TICKET_PRIORITY_CHANGED = "ticket.priority_changed"  # ticket_id, old, new, actor_id
 TICKET_ASSIGNED = "ticket.assigned"  # ticket_id, assignee_id, group_id, actor_id
 TICKET_TAGS_CHANGED = "ticket.tags_changed"  # ticket_id, added, removed, actor_id
@@ -21,6 +21,9 @@ ORDER_REFUNDED = "order.refunded"  # order_id, store_id, customer_id, refund_id,
 SHIPMENT_UPDATED = "shipment.updated"  # shipment_id, order_id, store_id, customer_id, status
 SLA_WARNING = "sla.warning"  # ticket_id, targets (names of the targets now in warning)
 SLA_BREACHED = "sla.breached"  # ticket_id, targets (names of the targets now breached)
+# response_id, survey_id, store_id, ticket_id (or None), scores {metric: value}, lowest (the
+# lowest rating on a 1–5 scale, converted; None without ratings)
+SURVEY_ANSWERED = "survey.answered"
 
 EVENT_TYPES = frozenset(
     {
@@ -44,5 +47,6 @@ EVENT_TYPES = frozenset(
         SHIPMENT_UPDATED,
         SLA_WARNING,
         SLA_BREACHED,
+        SURVEY_ANSWERED,
     }
 )

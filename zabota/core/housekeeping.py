@@ -121,6 +121,14 @@ def send_notification_mail() -> int:
     return enqueue_due()
 
 
+def send_survey_invitations() -> int:
+    """Survey invitations whose day came (after a delivery), whose retry is due, or whose task
+    was lost."""
+    from zabota.surveys.sending import enqueue_due
+
+    return enqueue_due()
+
+
 def sweep_time_rules() -> int:
     """Time-based automation rules ("pending for 48 hours")."""
     from zabota.automation.engine import sweep_time_rules as sweep
@@ -178,6 +186,7 @@ class Housekeeper(threading.Thread):
             Job("routing queues", 60, drain_routing_queues),
             Job("auto away", 60, auto_away),
             Job("notification e-mails", 60, send_notification_mail),
+            Job("survey invitations", 60, send_survey_invitations),
         ]
 
     def run_due(self, now: float, *, at: datetime | None = None) -> None:

@@ -364,7 +364,7 @@ def _transition(
 def _locked_many(ticket_ids: Sequence[int]) -> dict[int, TicketSla]:
     """The tickets' clocks, locked in id order (so that two batches cannot deadlock), each
     with its policy (read once per batch) and its store's time zone."""
-    clocks = {
+    clocks: dict[int, TicketSla] = {
         sla.pk: sla
         for sla in TicketSla.objects.select_for_update(of=("self",))
         .annotate(store_time_zone=F("ticket__store__time_zone"))

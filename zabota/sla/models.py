@@ -164,6 +164,7 @@ class SlaPolicy(TimestampedModel):
     next_reply_within = models.DurationField(_("next reply within"), null=True, blank=True)
     resolution_within = models.DurationField(_("resolution within"), null=True, blank=True)
     warning_percent = models.PositiveSmallIntegerField(
+        # xgettext:no-python-format
         _("warning at % left"),
         default=20,
         validators=[MaxValueValidator(99)],

@@ -678,6 +678,9 @@ def _change_status(
         old=old,
         new=status,
         actor_id=_actor_id(actor),
+        # Why, where known: "customer_link", "reply", "agent_on_behalf", "timeout" for a solved
+        # ticket (``do_confirm_solution``'s ``via``).
+        reason=reason,
     )
 
 
@@ -938,8 +941,11 @@ def do_change_tags(
         to_remove = [t for t in remove if t.pk in current]
         if not to_add and not to_remove:
             return ticket
-        ticket.tags.add(*to_add)
-        ticket.tags.remove(*to_remove)
+        # The link rows directly: one INSERT (the manager's add reads the existing ones first).
+        through = Ticket.tags.through
+        through.objects.bulk_create([through(ticket_id=ticket.pk, tag_id=t.pk) for t in to_add])
+        if to_remove:
+            ticket.tags.remove(*to_remove)
         data = {"added": [t.name for t in to_add], "removed": [t.name for t in to_remove]}
         _record(ticket, EventKind.TAGS, actor=actor, actor_label=actor_label, data=data, at=at)
         publish_on_commit(

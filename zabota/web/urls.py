@@ -2,7 +2,15 @@
 
 from django.urls import path
 
-from zabota.web import urls_notifications, urls_routing, urls_tickets, urls_webhooks
+from zabota.web import (
+    urls_notifications,
+    urls_routing,
+    urls_surveys_builder,
+    urls_surveys_reports,
+    urls_surveys_staff,
+    urls_tickets,
+    urls_webhooks,
+)
 from zabota.web.views import (
     account,
     attachments,
@@ -52,3 +60,6 @@ urlpatterns += urls_tickets.urlpatterns
 urlpatterns += urls_notifications.urlpatterns
 urlpatterns += urls_routing.urlpatterns
 urlpatterns += urls_webhooks.urlpatterns
+urlpatterns += urls_surveys_builder.urlpatterns
+urlpatterns += urls_surveys_reports.urlpatterns
+urlpatterns += urls_surveys_staff.urlpatterns

@@ -37,6 +37,7 @@ EVENT_TYPE_LABELS = {
     event_types.SHIPMENT_UPDATED: _("Shipment updated"),
     event_types.SLA_WARNING: _("SLA warning"),
     event_types.SLA_BREACHED: _("SLA breached"),
+    event_types.SURVEY_ANSWERED: _("Survey answered"),
 }
 
 

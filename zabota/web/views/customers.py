@@ -2,6 +2,7 @@
 channels and domains, important dates, identities, language and notes, tickets, the audit trail,
 merging; and the upcoming important dates of all customers."""
 
+from dataclasses import dataclass
 from typing import Any, cast
 
 from django.contrib import messages
@@ -34,6 +35,16 @@ from zabota.customers.timeline import (
     TimelinePage,
     customer_timeline,
 )
+from zabota.surveys.access import customer_survey_responses
+from zabota.surveys.constants import CES_MAX, QuestionKind
+from zabota.surveys.metrics import (
+    DETRACTOR_AT_MOST,
+    PROMOTER_AT_LEAST,
+    is_agree,
+    on_five_point_scale,
+)
+from zabota.surveys.models import Response
+from zabota.surveys.reports import question_label
 from zabota.tickets.access import can_merge_customers
 from zabota.tickets.queries import customer_tickets
 from zabota.web.forms import CustomerForm, IdentityForm, ImportantDateForm, MergeCustomerForm
@@ -41,6 +52,10 @@ from zabota.web.forms import CustomerForm, IdentityForm, ImportantDateForm, Merg
 # How much history the page shows; older rows stay in the database and the admin.
 TICKETS_SHOWN = 30
 AUDIT_SHOWN = 30
+# The customer's newest survey answers shown (the responses page has no per-customer filter).
+SURVEY_ANSWERS_SHOWN = 10
+# A CES answer (1–7) up to this disagrees that it was easy: shown as a bad score.
+CES_DISAGREE_AT_MOST = 3
 TIMELINE_PAGE = 25
 # The upcoming-dates page's range choices (days ahead); the first one after the default.
 DATE_RANGES = (7, 30, 90, 365)
@@ -100,6 +115,7 @@ def customer(request: HttpRequest, customer_id: int) -> HttpResponse:
         **_dates_context(person),
         "identities": sorted(person.identities.all(), key=lambda i: (i.kind, i.value)),
         "tickets": customer_tickets(user, person.pk, limit=TICKETS_SHOWN),
+        "survey_answers": _survey_answers(user, person.pk, _language(request)),
         "audit": person.events.select_related("actor").order_by("-created_at", "-id")[:AUDIT_SHOWN],
         "details_form": details_form,
         "identity_form": identity_form,
@@ -134,6 +150,90 @@ def merge(request: HttpRequest, customer_id: int) -> HttpResponse:
             _("%(source)s was merged into %(target)s.") % {"source": source, "target": target},
         )
     return redirect("web:customer", customer_id=target.pk)
+
+
+# --- survey answers ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScoreBadge:
+    label: str
+    value: str
+    # "good", "bad" or "" (neither): the badge's colour.
+    tone: str
+
+
+@dataclass(frozen=True)
+class TextAnswer:
+    question: str
+    text: str
+
+
+@dataclass(frozen=True)
+class SurveyAnswer:
+    response: Response
+    scores: list[ScoreBadge]
+    texts: list[TextAnswer]
+
+
+def _language(request: HttpRequest) -> str:
+    return getattr(request, "LANGUAGE_CODE", "") or "en"
+
+
+def _rating_tone(value: int, points: int) -> str:
+    """Good at 4–5 on the 1–5 scale, bad at 1–2 (other scales converted)."""
+    on_five = on_five_point_scale(value, points)
+    return "good" if on_five >= 4 else "bad" if on_five <= 2 else ""
+
+
+def score_badges(response: Response) -> list[ScoreBadge]:
+    """A response's scores as badges: NPS, CSAT, CES, speed and quality, each coloured by how
+    good it is."""
+    badges = []
+    if response.nps is not None:
+        tone = (
+            "bad"
+            if response.nps <= DETRACTOR_AT_MOST
+            else "good"
+            if response.nps >= PROMOTER_AT_LEAST
+            else ""
+        )
+        badges.append(ScoreBadge(_("NPS"), str(response.nps), tone))
+    if response.csat is not None and response.csat_max:
+        csat, top = response.csat, response.csat_max
+        badges.append(ScoreBadge(_("CSAT"), f"{csat}/{top}", _rating_tone(csat, top)))
+    if response.ces is not None:
+        # Agreement that it was easy: 5–7 agree, 1–3 disagree.
+        tone = (
+            "good"
+            if is_agree(response.ces)
+            else "bad"
+            if response.ces <= CES_DISAGREE_AT_MOST
+            else ""
+        )
+        badges.append(ScoreBadge(_("CES"), f"{response.ces}/{CES_MAX}", tone))
+    ratings = (
+        (_("Speed"), response.speed, response.speed_max),
+        (_("Quality"), response.quality, response.quality_max),
+    )
+    for label, value, points in ratings:
+        if value is not None and points:
+            badges.append(ScoreBadge(label, f"{value}/{points}", _rating_tone(value, points)))
+    return badges
+
+
+def _survey_answers(user: User, customer_id: int, language: str) -> list[SurveyAnswer]:
+    """The customer's newest survey answers the user may see, ready to show (two queries)."""
+    shown = []
+    for response in customer_survey_responses(user, customer_id, limit=SURVEY_ANSWERS_SHOWN):
+        default = response.survey.default_language
+        texts = [
+            TextAnswer(question_label(a.question, language, default), a.text)
+            for a in response.answers.all()
+            if a.question.kind == QuestionKind.TEXT and a.text
+        ]
+        shown.append(SurveyAnswer(response, score_badges(response), texts))
+    return shown
 
 
 # --- timeline ---------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from zabota.demo import data
 from zabota.demo.automation import configure_automation, deliver_history, start_demo_clocks
 from zabota.demo.build import Setup, build_demo, demo_store, load_setup, wipe_demo
 from zabota.demo.bulk import add_bulk_tickets
+from zabota.demo.surveys import add_demo_surveys
 
 
 class Command(BaseCommand):
@@ -99,6 +100,21 @@ class Command(BaseCommand):
                 seed=seed, customers=options["customers"], tickets=options["stories"], log=log
             )
             store = setup.store
+            # About 300 survey answers with the default 600 stories; fewer for a small demo.
+            answered = add_demo_surveys(
+                store, seed=seed, responses=min(300, options["stories"] // 2)
+            )
+            log(
+                ngettext(
+                    "%(count)d survey answer in the five ready-made surveys.",
+                    "%(count)d survey answers in the five ready-made surveys.",
+                    answered,
+                )
+                % {"count": answered}
+            )
+            # Their events (and the follow-up tickets bad answers open) are delivered before the
+            # rules exist, like the history's.
+            deliver_history()
             self.configure_automation(setup, log)
         elif not tickets:
             log(
