@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zabota.accounts.models import Group, User
 from zabota.commerce.models import Store
+from zabota.core.events import collect_published
 from zabota.tickets import actions as ticket_actions
 from zabota.tickets.constants import Priority, Status
 from zabota.tickets.macros import render_macro
@@ -114,9 +115,10 @@ def _validate_tag(params: dict[str, Any], store: Store | None) -> dict[str, Any]
 
 def _apply_tag(ticket: Ticket, params: dict[str, Any], label: str) -> str:
     tag = ticket_actions.get_or_create_tag(ticket.store, params["tag"])
-    changed = ticket_actions.do_change_tags(ticket, add=[tag], actor=None, actor_label=label)
-    # The version moves only if the tag was not there yet.
-    return f"tag {tag.name}" if changed.version != ticket.version else ""
+    # The change publishes its event only if the tag was not there yet (read under the lock).
+    with collect_published() as published:
+        ticket_actions.do_change_tags(ticket, add=[tag], actor=None, actor_label=label)
+    return f"tag {tag.name}" if published else ""
 
 
 register(

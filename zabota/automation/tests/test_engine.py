@@ -302,3 +302,22 @@ def test_a_group_of_another_store_is_refused(world):
         rule.full_clean()
     # then
     assert "Choose a group of the rule's store." in caught.value.message_dict["actions"][0]
+
+
+def test_adding_a_tag_that_is_there_reports_nothing_even_from_a_stale_ticket(world):
+    """The action reads the tags under the ticket's lock: a ticket object older than the row
+    (an agent changed it meanwhile) does not make a no-op look like a change."""
+    # given: the tag is there, and the object in hand is from before a later change
+    from zabota.automation.actions import ACTIONS
+    from zabota.tickets.actions import do_change_tags, get_or_create_tag
+
+    stale = Ticket.objects.select_related("store").get(pk=world.maria_ticket.pk)
+    vip = get_or_create_tag(world.store, "vip")
+    do_change_tags(world.maria_ticket, add=[vip], actor=world.anna)
+    do_change_priority(world.maria_ticket, priority=Priority.HIGH, actor=world.anna)
+    stale.refresh_from_db(fields=["status"])  # still the old version number
+    # when
+    summary = ACTIONS["add_tag"].apply(stale, {"tag": "VIP"}, "rule: test")
+    # then
+    assert summary == ""
+    assert TicketEvent.objects.filter(ticket=stale, kind=EventKind.TAGS).count() == 1
