@@ -6,7 +6,10 @@ The demo-like world: store "demo" with two groups —
 admin Ada sees everything; customer Maria writes to Support, customer Ivan to Returns.
 """
 
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -20,6 +23,7 @@ from zabota.commerce.models import Store
 from zabota.core import events
 from zabota.customers.actions import do_create_customer
 from zabota.customers.models import Customer
+from zabota.surveys import public_cache
 from zabota.tickets.actions import do_create_ticket
 from zabota.tickets.models import Ticket
 
@@ -57,6 +61,7 @@ def _immediate_tasks():
         # so is the dispatcher's memory of the events it took.
         cache.clear()
         events._taken.clear()
+        public_cache.clear()
         yield
 
 
@@ -127,3 +132,35 @@ def world(db) -> World:
     return World(
         store, support, returns, ada, lena, anna, piotr, maria, ivan, maria_ticket, ivan_ticket
     )
+
+
+# The one Playwright per test process, for every app's browser tests (page fixtures and helpers:
+# zabota/web/tests/conftest.py). A second sync Playwright in the same process fails ("Sync API
+# inside the asyncio loop"), so no test module may start its own.
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is required for browser tests (make system-deps)")
+    # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by
+    # the test itself are still synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()

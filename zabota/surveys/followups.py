@@ -13,6 +13,7 @@ Idempotent: the response row is locked and ``Response.follow_up`` set in the sam
 so the event delivered twice opens one ticket."""
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -22,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from zabota.accounts.models import Group, User
 from zabota.core import event_types
-from zabota.core.events import listener
+from zabota.core.events import batch_listener
 from zabota.surveys.metrics import DETRACTOR_AT_MOST
 from zabota.surveys.models import Response, SurveySettings
 from zabota.surveys.reports import format_answer, question_text
@@ -155,6 +156,27 @@ def do_open_follow_up(response_id: int, *, lowest: int | None) -> Ticket | None:
     return ticket
 
 
-@listener(event_types.SURVEY_ANSWERED)
-def follow_up_bad_answers(event_type: str, payload: dict[str, Any]) -> None:
-    do_open_follow_up(payload["response_id"], lowest=payload.get("lowest"))
+@batch_listener(event_types.SURVEY_ANSWERED)
+def follow_up_bad_answers(event_type: str, payloads: Sequence[dict[str, Any]]) -> None:
+    """Called with the events of a dispatch (a batch of public submissions is hundreds): the
+    stores' settings and the responses that could need a follow-up are read with a query each
+    and only the bad answers, few, go through ``do_open_follow_up`` one by one."""
+    stores = {payload["store_id"] for payload in payloads}
+    by_store = {s.store_id: s for s in SurveySettings.objects.filter(store_id__in=stores)}
+    bad = {
+        payload["response_id"]: payload.get("lowest")
+        for payload in payloads
+        if needs_follow_up(
+            by_store.get(payload["store_id"], DEFAULTS),
+            nps=(payload.get("scores") or {}).get("nps"),
+            lowest=payload.get("lowest"),
+        )
+    }
+    if not bad:
+        return
+    # Without a customer (anonymous, public link) there is nobody to open a ticket for.
+    candidates = Response.objects.filter(
+        pk__in=bad, customer__isnull=False, follow_up__isnull=True
+    ).values_list("pk", flat=True)
+    for response_id in sorted(candidates):
+        do_open_follow_up(response_id, lowest=bad[response_id])

@@ -333,3 +333,43 @@ class ScoreDay(models.Model):
 
     def __str__(self) -> str:
         return f"scores of {self.survey_id} on {self.day}"
+
+
+class Submission(models.Model):
+    """A public submission (public link, QR code, kiosk, pop-up) as it was accepted: the
+    validated answers, stored before anything else so the visitor is thanked at once, then made
+    into a ``Response`` by the worker (``submissions.process_waiting``) in batches.
+
+    ``submission_key`` is unique: a double submit inserts nothing the second time. A row stays
+    after processing (``processed_at``); one that failed keeps its ``last_error`` and is tried
+    again after a backoff, ``MAX_ATTEMPTS`` times in all, then waits for an admin."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="submissions")
+    submission_key = models.CharField(max_length=64, unique=True)
+    # {"answers": {question id: [number, choices, text]}, "scores": {...}, "lowest": n}
+    payload = models.JSONField(default=dict)
+    channel = models.CharField(_("channel"), max_length=16, choices=SurveyChannel.choices)
+    source = models.CharField(_("source"), max_length=200, blank=True)
+    language = models.CharField(_("language"), max_length=8, default="en")
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+    processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # After a failure: not taken again before this time.
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("survey submission")
+        verbose_name_plural = _("survey submissions")
+        indexes = [
+            # The worker's and the sweep's "what is waiting": a small partial index, since
+            # processed rows (nearly all) leave it.
+            models.Index(
+                fields=["received_at"],
+                name="survey_submission_waiting_idx",
+                condition=Q(processed_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"submission {self.submission_key} to {self.survey_id}"

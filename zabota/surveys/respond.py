@@ -2,8 +2,10 @@
 response (partial or final, idempotent by the form's submission key), copy its scores onto the
 row, add it to the day's ``ScoreDay`` and publish ``survey.answered``.
 
-Every channel — e-mail link, public link and QR code, kiosk, pop-up, portal, paper card — ends
-here, so a score is counted the same way whichever way it came in.
+The e-mail link, portal, paper cards and API store here at once; the public link, QR code,
+kiosk and pop-up validate with ``check_answers`` and ``scores_of`` and leave the storing to the
+worker (``submissions``), which counts with ``day_increments`` and publishes
+``answered_payload`` — so a score is counted the same way whichever way it came in.
 
 How the day rows count (the rules are those of ``metrics.py``, the one place they are written;
 the reports compute their percentages from these sums):
@@ -270,21 +272,45 @@ SCORE_COLUMNS = ("nps", "csat", "csat_max", "ces", "speed", "speed_max", "qualit
 _DAY_KEY = ("store_id", "survey_id", "day", "channel", "agent_key", "group_key")
 
 
-def do_add_to_day(response: Response) -> None:
-    """Add a submitted response to its day row with one ``INSERT … ON CONFLICT DO UPDATE SET
-    x = x + excluded.x``: concurrent submissions of the same day never lose a count nor fail
-    on the unique key (SQLite ≥ 3.24 and PostgreSQL)."""
+def day_key(response: Response) -> tuple[Any, ...]:
+    """The ScoreDay row a submitted response counts in: store, survey, the store's local day,
+    channel, agent and group (0: none). ``response.store`` must be loaded."""
     assert response.submitted_at is not None
     zone = zoneinfo.ZoneInfo(response.store.time_zone or "UTC")
     day = timezone.localtime(response.submitted_at, zone).date()
-    add = day_increments(response)
-    key_values: list[Any] = [
+    return (
         response.store_id,
         response.survey_id,
-        connection.ops.adapt_datefield_value(day),
+        day,
         response.channel,
         response.agent_id or 0,
         response.group_id or 0,
+    )
+
+
+def do_add_to_day(response: Response) -> None:
+    """Add a submitted response to its day row (``do_add_to_days``)."""
+    do_add_to_days({day_key(response): day_increments(response)})
+
+
+def do_add_to_days(sums: Mapping[tuple[Any, ...], Mapping[str, int]]) -> None:
+    """Add counts to day rows (``day_key`` → column → amount), one ``INSERT … ON CONFLICT DO
+    UPDATE SET x = x + excluded.x`` per row: concurrent submissions of the same day never lose
+    a count nor fail on the unique key (SQLite ≥ 3.24 and PostgreSQL). A batch of responses
+    sums its increments per row first, so the day's hot row is updated once per batch."""
+    for key, add in sums.items():
+        _upsert_day(key, add)
+
+
+def _upsert_day(key: tuple[Any, ...], add: Mapping[str, int]) -> None:
+    store_id, survey_id, day, channel, agent_key, group_key = key
+    key_values: list[Any] = [
+        store_id,
+        survey_id,
+        connection.ops.adapt_datefield_value(day),
+        channel,
+        agent_key,
+        group_key,
     ]
     meta = ScoreDay._meta
     quote = connection.ops.quote_name
@@ -309,7 +335,7 @@ def do_add_to_day(response: Response) -> None:
         cursor.execute(sql, [*key_values, *add.values(), *([0] * len(defaults))])
 
 
-def _plain_source(source: str) -> str:
+def plain_source(source: str) -> str:
     source = source.strip().lower()
     return source if _PLAIN_SOURCE.match(source) else ""
 
@@ -364,7 +390,7 @@ def do_submit_response(
     scores = scores_of(questions, values) if final else Scores({}, None)
     # An anonymous response keeps the hour only, so its times do not point at the invitation
     # answered at the same moment.
-    stamp = _blur(at) if survey.anonymous else at
+    stamp = blur(at) if survey.anonymous else at
     with transaction.atomic():
         if invitation is not None:
             invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
@@ -427,20 +453,24 @@ def do_submit_response(
                 status=InvitationStatus.ANSWERED, answered_at=at
             )
             invitation.status, invitation.answered_at = InvitationStatus.ANSWERED, at
-        publish_on_commit(
-            event_types.SURVEY_ANSWERED,
-            response_id=response.pk,
-            survey_id=survey.pk,
-            store_id=survey.store_id,
-            ticket_id=response.ticket_id,
-            scores={
-                metric: scores.columns[metric]
-                for metric in ("nps", "csat", "ces", "speed", "quality")
-                if scores.columns.get(metric) is not None
-            },
-            lowest=scores.lowest,
-        )
+        publish_on_commit(event_types.SURVEY_ANSWERED, **answered_payload(response, scores))
     return response
+
+
+def answered_payload(response: Response, scores: Scores) -> dict[str, Any]:
+    """The ``survey.answered`` event of a submitted response: ids and its scores."""
+    return {
+        "response_id": response.pk,
+        "survey_id": response.survey_id,
+        "store_id": response.store_id,
+        "ticket_id": response.ticket_id,
+        "scores": {
+            metric: scores.columns[metric]
+            for metric in ("nps", "csat", "ces", "speed", "quality")
+            if scores.columns.get(metric) is not None
+        },
+        "lowest": scores.lowest,
+    }
 
 
 def _replace(
@@ -455,7 +485,7 @@ def _replace(
     response.save(update_fields=["language", "submitted_at", *SCORE_COLUMNS])
 
 
-def _blur(moment: datetime) -> datetime:
+def blur(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
@@ -483,7 +513,7 @@ def _new_response(
     if survey.anonymous:
         ids = dict.fromkeys(ids)
         invitation = None
-        source = _plain_source(source)
+        source = plain_source(source)
     response = Response(
         survey=survey,
         store_id=survey.store_id,

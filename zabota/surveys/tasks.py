@@ -19,3 +19,13 @@ def send_portal_sign_in(store_id: int, email: str, language: str) -> bool:
     from zabota.surveys.portal import send_sign_in_link
 
     return send_sign_in_link(store_id, email, language)
+
+
+@task()
+def process_submissions() -> int:
+    """Make the waiting public submissions into responses, in batches, for a couple of seconds
+    (``submissions.process_waiting``); returns how many. Queued at most a few times a second
+    by the requests that store them, and by the housekeeping job "survey submissions"."""
+    from zabota.surveys.submissions import process_waiting
+
+    return process_waiting()

@@ -1,8 +1,11 @@
 """Public survey pages (no sign-in): the e-mailed answer link, the public link and its QR code,
 the shop kiosk, the website pop-up and the snippet that opens it.
 
-Each view parses the request, checks the link or the survey, and makes one call to
-``respond.do_submit_response``; what it shows is in web/surveys/public/. A GET never stores
+Each view parses the request, checks the link or the survey, and makes one call: the e-mailed
+link to ``respond.do_submit_response`` (a single-use link must know at once that it was used),
+the public link, kiosk and pop-up to ``submissions.do_accept_submission``, which validates and
+stores the submission for the worker, so the visitor is thanked at once; what it shows is in
+web/surveys/public/. A GET never stores
 anything (mail scanners and link previews open links). Requests are rate-limited per address:
 token checks (``SURVEY_TOKEN_PER_IP``) and submissions (``SURVEY_SUBMIT_PER_IP``).
 
@@ -36,8 +39,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from zabota.commerce.models import Store
 from zabota.core import ratelimit
+from zabota.surveys import public_cache, tokens
 from zabota.surveys import render as survey_render
-from zabota.surveys import tokens
 from zabota.surveys.constants import SurveyChannel, Trigger
 from zabota.surveys.models import Invitation, Question, Response, Survey
 from zabota.surveys.respond import (
@@ -46,6 +49,7 @@ from zabota.surveys.respond import (
     check_answers,
     do_submit_response,
 )
+from zabota.surveys.submissions import do_accept_submission, questions_of
 from zabota.surveys.texts import languages_of, pick_language, text_for
 from zabota.surveys.tokens import Outcome
 
@@ -143,14 +147,9 @@ def _limited(request: HttpRequest, limit: ratelimit.Limit, *, store_name: str = 
 
 
 def _active_survey(public_key: str) -> Survey:
-    """The active survey of a public key; else ``SurveyNotFound`` (a friendly 404)."""
-    # The questions prefetched: the page and the submission read them from this one query.
-    survey = (
-        Survey.objects.select_related("store")
-        .prefetch_related("questions")
-        .filter(public_key=public_key, is_active=True)
-        .first()
-    )
+    """The active survey of a public key (cached briefly, ``public_cache``); else
+    ``SurveyNotFound`` (a friendly 404)."""
+    survey = public_cache.active_survey(public_key)
     if survey is None:
         raise SurveyNotFound
     return survey
@@ -178,7 +177,7 @@ def _public_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
 
 
 def _questions(survey: Survey) -> list[Question]:
-    return list(survey.questions.all())
+    return questions_of(survey)
 
 
 def _new_key() -> str:
@@ -205,6 +204,31 @@ def _form_context(
         "submission_key": submission_key or _new_key(),
         "languages": _language_links(request, survey, language),
     }
+
+
+def _refused(
+    request: HttpRequest,
+    template: str,
+    survey: Survey,
+    language: str,
+    questions: list[Question],
+    *,
+    refused: SurveyError,
+    answers: dict[int, Any],
+    submission_key: str,
+    extra: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """The form again with the answers given and what is wrong with them (400)."""
+    context = _form_context(
+        request,
+        survey,
+        language,
+        questions,
+        values=answers,
+        errors=refused.errors,
+        submission_key=submission_key,
+    )
+    return _page(request, template, {**context, **(extra or {})}, language=language, status=400)
 
 
 def _submitted_key(request: HttpRequest) -> str:
@@ -275,20 +299,15 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
     except AlreadyAnswered:
         return _unavailable(request, Outcome.USED, context, language)
     except SurveyError as refused:
-        return _page(
+        return _refused(
             request,
             "answer",
-            _form_context(
-                request,
-                survey,
-                language,
-                questions,
-                values=answers,
-                errors=refused.errors,
-                submission_key=key,
-            ),
-            language=language,
-            status=400,
+            survey,
+            language,
+            questions,
+            refused=refused,
+            answers=answers,
+            submission_key=key,
         )
     return _page(request, "thanks", context, language=language)
 
@@ -382,8 +401,9 @@ def public(request: HttpRequest, public_key: str) -> HttpResponse:
     answers = survey_render.answers_from_form(questions, request.POST)
     key = _submitted_key(request)
     try:
-        do_submit_response(
+        do_accept_submission(
             survey,
+            questions=questions,
             answers=answers,
             channel=_link_channel(link["c"]),
             submission_key=key,
@@ -391,16 +411,17 @@ def public(request: HttpRequest, public_key: str) -> HttpResponse:
             source=link["src"],
         )
     except SurveyError as refused:
-        context = _form_context(
+        return _refused(
             request,
+            "public",
             survey,
             language,
             questions,
-            values=answers,
-            errors=refused.errors,
+            refused=refused,
+            answers=answers,
             submission_key=key,
+            extra={"link": link},
         )
-        return _page(request, "public", {**context, "link": link}, language=language, status=400)
     return _page(request, "thanks", _survey_context(survey, language), language=language)
 
 
@@ -450,8 +471,9 @@ def kiosk(request: HttpRequest, public_key: str) -> HttpResponse:
         )
     answers = survey_render.answers_from_form(questions, request.POST)
     try:
-        do_submit_response(
+        do_accept_submission(
             survey,
+            questions=questions,
             answers=answers,
             channel=SurveyChannel.KIOSK,
             submission_key=key,
@@ -510,32 +532,27 @@ def popup(request: HttpRequest, public_key: str) -> HttpResponse:
     answers = survey_render.answers_from_form(questions, request.POST)
     key = _submitted_key(request)
     try:
-        do_submit_response(
+        # The questions past the first ones were never asked: not required.
+        do_accept_submission(
             survey,
+            questions=questions,
             answers=answers,
             channel=SurveyChannel.POPUP,
             submission_key=key,
             language=language,
             source=page,
-            # The questions past the first ones were never asked: not required.
-            asked=[q.pk for q in questions],
         )
     except SurveyError as refused:
-        context = _form_context(
+        return _refused(
             request,
+            "popup",
             survey,
             language,
             questions,
-            values=answers,
-            errors=refused.errors,
+            refused=refused,
+            answers=answers,
             submission_key=key,
-        )
-        return _page(
-            request,
-            "popup",
-            {**context, "page": page, "stamp": _popup_stamp(survey)},
-            language=language,
-            status=400,
+            extra={"page": page, "stamp": _popup_stamp(survey)},
         )
     return _page(request, "popup_thanks", _survey_context(survey, language), language=language)
 

@@ -59,8 +59,8 @@ def test_dispatched_twice_opens_one_ticket(world, django_capture_on_commit_callb
     tickets_before = Ticket.objects.count()
     event = OutboxEvent.objects.get(type="survey.answered", payload__response_id=response.pk)
     # when the listener runs again for the same event
-    follow_up_bad_answers(event.type, event.payload)
-    follow_up_bad_answers(event.type, event.payload)
+    follow_up_bad_answers(event.type, [event.payload])
+    follow_up_bad_answers(event.type, [event.payload, event.payload])
     # then no second ticket
     assert Ticket.objects.count() == tickets_before
     assert Ticket.objects.filter(subject__startswith="Follow-up").count() == 1
