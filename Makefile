@@ -30,10 +30,11 @@ system-deps:
 		else echo "Install Debian's chromium and gettext (sudo apt-get install chromium gettext) for the tests"; exit 1; fi; \
 	fi
 
-# Refresh the catalogues after changing UI strings, then translate the new entries.
+# Refresh the catalogues after changing UI strings, then translate the new entries. (-P: run in
+# zabota/, "channels" must still be the library, not our zabota/channels package.)
 messages: install
-	cd zabota && ../$(PY) -m zabota makemessages -l ru -l pl -l hu --no-location --no-obsolete
-	cd zabota && ../$(PY) -m zabota makemessages -d djangojs -l ru -l pl -l hu --no-location --no-obsolete
+	cd zabota && ../$(PY) -P -m zabota makemessages -l ru -l pl -l hu --no-location --no-obsolete
+	cd zabota && ../$(PY) -P -m zabota makemessages -d djangojs -l ru -l pl -l hu --no-location --no-obsolete
 	$(PY) -m zabota compile_translations
 
 lint: install

@@ -14,6 +14,7 @@ Environment:
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -69,6 +70,8 @@ INSTALLED_APPS = [
     "zabota.webhooks",
     "zabota.notifications",
     "zabota.surveys",
+    "zabota.chat",
+    "zabota.callbacks",
     "zabota.api",
     "zabota.web",
     "zabota.demo",
@@ -192,6 +195,37 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
 REDIS_URL = os.environ.get("REDIS_URL")
+# Websockets (live chat): one process's memory in the embedded setup; Redis when several web
+# processes must reach each other's sockets.
+CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
+    "default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+}
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        # redis-py 8 reads with a 5 s socket timeout by default, the same as
+                        # the layer's blocking BZPOPMIN: an idle socket's receive then fails and
+                        # the consumer closes (django/channels_redis#422). Longer than the pop.
+                        "socket_timeout": 30,
+                        # redis-py 8 caps a pool at 100 connections and fails (rather than
+                        # waits) beyond: hundreds of sockets joining or leaving groups at once
+                        # (a server restart) need more. Redis allows 10,000 clients.
+                        "max_connections": 1000,
+                    }
+                ],
+                # Frames beyond this many are dropped (default 100). channels-redis queues the
+                # frames for all the sockets of one server process under one Redis key, so this
+                # bounds a whole process's backlog: with 100, 37 of 752 messages of 40 busy
+                # chats were lost (bench/chat.py, docs/benchmarks.md "Live chat").
+                "capacity": 1000,
+            },
+        }
+    }
 if REDIS_URL:
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
     RQ_QUEUES = {"default": {"URL": REDIS_URL}}
@@ -222,6 +256,10 @@ ZABOTA_PUBLIC_URL = os.environ.get("ZABOTA_PUBLIC_URL", "http://localhost:8000")
 # Load tests only (bench/surveys.py): every request comes from 127.0.0.1, which the per-address
 # limits of public endpoints would stop. Never set it on a server the public can reach.
 ZABOTA_RATE_LIMITS_OFF = os.environ.get("ZABOTA_RATE_LIMITS_OFF", "") == "1"
+# Live chat: concurrent chats of an agent without their own limit, and the seconds after which
+# an agent socket that stopped answering its heartbeat no longer counts as someone present.
+ZABOTA_CHAT_DEFAULT_CAPACITY = int(os.environ.get("ZABOTA_CHAT_DEFAULT_CAPACITY", "3"))
+ZABOTA_CHAT_PRESENCE_SECONDS = 90
 # Seconds after which another agent's "viewing this ticket" mark is considered stale.
 ZABOTA_VIEWER_TTL_SECONDS = 30
 

@@ -13,5 +13,8 @@ urlpatterns = [
     # The customer portal (signed-in by an e-mailed link) and the public scores pages.
     path("portal/", include("zabota.surveys.urls_portal")),
     path("scores/", include("zabota.surveys.urls_scores")),
+    # The live chat widget's script and its public HTTP calls (no sign-in; signed visitor token).
+    path("widget/", include("zabota.chat.urls_widget")),
+    path("callbacks/", include("zabota.callbacks.urls")),
     path("", include("zabota.web.urls")),
 ]

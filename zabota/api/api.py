@@ -10,6 +10,7 @@ from ninja import NinjaAPI
 
 from zabota.api import (
     agents,
+    callbacks,
     customers,
     health,
     inbound,
@@ -48,3 +49,4 @@ api.add_router("/webhooks", webhooks.router)
 api.add_router("/agents", agents.router)
 api.add_router("/notifications", notifications.router)
 api.add_router("/surveys", surveys.router)
+api.add_router("/callbacks", callbacks.router)

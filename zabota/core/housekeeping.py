@@ -129,6 +129,13 @@ def send_survey_invitations() -> int:
     return enqueue_due()
 
 
+def sweep_survey_submissions() -> int:
+    """Public survey submissions whose processing task was lost, or whose retry is due."""
+    from zabota.surveys.submissions import sweep
+
+    return sweep()
+
+
 def sweep_time_rules() -> int:
     """Time-based automation rules ("pending for 48 hours")."""
     from zabota.automation.engine import sweep_time_rules as sweep
@@ -141,6 +148,20 @@ def sweep_sla() -> int:
     from zabota.sla.actions import sweep
 
     return sweep()
+
+
+def reopen_callback_retries() -> int:
+    """Callback requests whose retry after an unanswered call came due: their tickets reopen."""
+    from zabota.callbacks.tasks import sweep_due_retries
+
+    return sweep_due_retries()
+
+
+def forget_stale_chat_presence() -> int:
+    """Presence rows of agent sockets a crashed web process left behind."""
+    from zabota.chat.actions import do_forget_stale_presence
+
+    return do_forget_stale_presence()
 
 
 @dataclass
@@ -187,6 +208,9 @@ class Housekeeper(threading.Thread):
             Job("auto away", 60, auto_away),
             Job("notification e-mails", 60, send_notification_mail),
             Job("survey invitations", 60, send_survey_invitations),
+            Job("survey submissions", 30, sweep_survey_submissions),
+            Job("callback retries", 60, reopen_callback_retries),
+            Job("stale chat presence", 300, forget_stale_chat_presence),
         ]
 
     def run_due(self, now: float, *, at: datetime | None = None) -> None:

@@ -35,6 +35,18 @@ WEBHOOK_SIGNATURE_FAILURES_PER_IP = Limit("webhook-signature-ip", 30, 300)
 # GET and POST /c/<token>/yes|no/ (customers answering a proposed solution): a person opens a
 # link or two; more than 30 in five minutes is someone trying tokens.
 CONFIRM_LINK_PER_IP = Limit("confirm-link-ip", 30, 300)
+# Live chat widget and callbacks (docs/chat.md, "Abuse protection"). Per address and per
+# visitor token: a person starts a chat or two and writes a message every few seconds at most.
+CHAT_START_PER_IP = Limit("chat-start-ip", 10, 600)
+CHAT_START_PER_VISITOR = Limit("chat-start-visitor", 5, 600)
+CHAT_MESSAGE_PER_IP = Limit("chat-message-ip", 120, 60)
+CHAT_MESSAGE_PER_VISITOR = Limit("chat-message-visitor", 30, 60)
+CHAT_UPLOAD_PER_IP = Limit("chat-upload-ip", 20, 600)
+CHAT_UPLOAD_PER_VISITOR = Limit("chat-upload-visitor", 10, 600)
+# Leaving a message while nobody is online (becomes an e-mail ticket).
+CHAT_OFFLINE_MESSAGE_PER_IP = Limit("chat-offline-ip", 10, 600)
+CALLBACK_PER_IP = Limit("callback-ip", 5, 600)
+CALLBACK_PER_VISITOR = Limit("callback-visitor", 3, 600)
 
 
 def client_ip(request: HttpRequest) -> str:

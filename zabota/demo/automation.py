@@ -65,7 +65,8 @@ def configure_automation(store: Store, *, admin: User) -> None:
             store=store,
             name=name,
             defaults={
-                "position": position,
+                # After the callbacks' policy (position 0, zabota.callbacks.demo).
+                "position": position + 1,
                 "channels": list(channels),
                 "first_reply_within": first,
                 "next_reply_within": following,

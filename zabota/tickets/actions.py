@@ -5,7 +5,7 @@ the event in one transaction.
 """
 
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -41,6 +41,18 @@ class NewAttachment:
     content_type: str
     data: bytes
     content_id: str = ""
+
+
+# Called inside the transaction of every agent reply (ticket, message), by channels that carry
+# replies themselves rather than through a listener: a live chat must show a reply written on
+# the ticket page, through the API or by a rule to the visitor at once (chat.ticket_replies).
+ReplyHook = Callable[[Ticket, Message], None]
+_reply_hooks: list[ReplyHook] = []
+
+
+def on_reply(hook: ReplyHook) -> ReplyHook:
+    _reply_hooks.append(hook)
+    return hook
 
 
 def _actor_id(actor: User | None) -> int | None:
@@ -540,6 +552,8 @@ def do_add_reply(
         publish_on_commit(event_types.MESSAGE_SENT, ticket_id=ticket.pk, message_id=message.pk)
         if then_status and then_status != ticket.status:
             _change_status(ticket, then_status, actor=actor, at=now)
+        for hook in _reply_hooks:
+            hook(ticket, message)
     return message
 
 

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from zabota.web import (
+    urls_chats,
     urls_notifications,
     urls_routing,
     urls_surveys_builder,
@@ -63,3 +64,4 @@ urlpatterns += urls_webhooks.urlpatterns
 urlpatterns += urls_surveys_builder.urlpatterns
 urlpatterns += urls_surveys_reports.urlpatterns
 urlpatterns += urls_surveys_staff.urlpatterns
+urlpatterns += urls_chats.urlpatterns

@@ -244,7 +244,12 @@ def test_demo_has_automation_that_acts_on_new_events_only():
     # then
     store = demo_store()
     assert BusinessCalendar.objects.get(store=store, is_default=True).weekly_hours.count() == 6
-    assert SlaPolicy.objects.filter(store=store).count() == 3
+    # Chat, e-mail and web form, everything else; and callbacks (zabota.callbacks.demo), first.
+    assert list(
+        SlaPolicy.objects.filter(store=store)
+        .order_by("position")
+        .values_list("channels", flat=True)
+    ) == [["callback"], ["chat"], ["email", "web"], []]
     assert Rule.objects.filter(store=store, is_active=True).count() == 3
     assert GroupRouting.objects.filter(group__store=store).count() == 2
     active = Ticket.objects.filter(store=store, status__in=[Status.NEW, Status.OPEN])

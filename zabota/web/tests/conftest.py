@@ -12,7 +12,6 @@ import pytest
 
 from zabota.conftest import PASSWORD
 
-CHROMIUM = "/usr/bin/chromium"
 # Tests render templates without running collectstatic: the manifest storage of production
 # would fail on {% static %}, so the plain storage (same URLs, no hashes) is used instead.
 STATIC_STORAGES = {
@@ -26,32 +25,6 @@ DOCS_SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 @pytest.fixture(autouse=True)
 def _plain_static_storage(settings):
     settings.STORAGES = STATIC_STORAGES
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is required for browser tests (make system-deps)")
-    # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by
-    # the test itself are still synchronous and safe.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -26,8 +26,17 @@ class Command(BaseCommand):
         self.stdout.write(f"Zabota worker {worker_id} ({backend})")
         try:
             if backend == "django_tasks_rq.RQBackend":
+                # SimpleWorker runs each job in this process. RQ's default forks a child per
+                # job, which inherits this process's database connection pool (the housekeeping
+                # thread's connections): parent and child then talk over the same sockets and
+                # PostgreSQL answers one of them out of turn ("the last operation didn't produce
+                # records"), seen under bench/chat.py. Without the fork, jobs are also cheaper.
                 call_command(
-                    "rqworker", "default", job_class="django_tasks_rq.Job", with_scheduler=True
+                    "rqworker",
+                    "default",
+                    job_class="django_tasks_rq.Job",
+                    worker_class="rq.worker.SimpleWorker",
+                    with_scheduler=True,
                 )
             else:
                 call_command(

@@ -15,6 +15,7 @@ from zabota.demo import data
 from zabota.demo.automation import configure_automation, deliver_history, start_demo_clocks
 from zabota.demo.build import Setup, build_demo, demo_store, load_setup, wipe_demo
 from zabota.demo.bulk import add_bulk_tickets
+from zabota.demo.chat import configure_demo_chat
 from zabota.demo.surveys import add_demo_surveys
 
 
@@ -112,8 +113,14 @@ class Command(BaseCommand):
                 )
                 % {"count": answered}
             )
-            # Their events (and the follow-up tickets bad answers open) are delivered before the
-            # rules exist, like the history's.
+            # The chat widget, and two callback requests with their SLA policy (placed first).
+            chat = configure_demo_chat(store)
+            log(
+                _("Live chat widget “%(key)s”: try it at /widget/%(key)s/try/.")
+                % {"key": chat.widget_key}
+            )
+            # Their events (and the follow-up tickets bad answers open, and the callbacks') are
+            # delivered before the rules exist, like the history's.
             deliver_history()
             self.configure_automation(setup, log)
         elif not tickets:
