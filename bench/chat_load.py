@@ -9,7 +9,8 @@ other side by the end of the drain is lost.
 
 The sockets behave like the widget and the agent UI (docs/chat.md): each keeps, per
 conversation, the ``seq`` up to which it has every line; a line beyond a gap (a live frame the
-channel layer dropped) makes it ``sync`` from there at once; a dropped socket reconnects, syncs
+channel layer dropped) makes it ``sync`` from there at once, and so does a conversation quiet
+for a ping interval (25 s); a dropped socket reconnects, syncs
 each conversation from that point and resends its unacknowledged messages with the same
 ``client_id``. So a drop costs latency, and the books show whether the server kept its promise
 that nothing is lost or duplicated across it.
@@ -33,6 +34,8 @@ from urllib.parse import quote
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
+# The widget pings every 25 s, the agent page every 30 s; each ping also syncs a quiet chat.
+PING_SECONDS = 25.0
 # Several hundred handshakes at once only measure the accept queue; browsers arrive spread out.
 CONNECT_CONCURRENCY = 50
 
@@ -117,6 +120,7 @@ class Socket:
         self.last_seq = dict.fromkeys(conversations, 0)
         self.ahead: dict[int, set[int]] = {conversation: set() for conversation in conversations}
         self.gap_syncing: set[int] = set()
+        self.heard: set[int] = set()  # conversations with a line since the last ping
         self.synced: dict[int, asyncio.Event] = {}
         self.outbox: dict[str, str] = {}  # client_id → frame, until acknowledged
         self.seen: set[str] = set()
@@ -142,6 +146,7 @@ class Socket:
                 continue
             self.ws = ws
             resume = asyncio.create_task(self._resume(ws))
+            catch_up = asyncio.create_task(self._catch_up())
             try:
                 async for raw in ws:
                     self._on_frame(json.loads(raw), time.monotonic())
@@ -151,6 +156,7 @@ class Socket:
             self.ws = None
             self.gap_syncing.clear()
             resume.cancel()
+            catch_up.cancel()
             if load.closing:
                 return
             load.drops += 1
@@ -213,14 +219,30 @@ class Socket:
         while self.last_seq[conversation] + 1 in ahead:
             self.last_seq[conversation] += 1
             ahead.discard(self.last_seq[conversation])
-        if ahead and self.ready and conversation not in self.gap_syncing and self.ws is not None:
+        if ahead and self.ready and conversation not in self.gap_syncing:
             # A gap: a frame was dropped on the way (the line is stored); fetch what is missing.
-            self.gap_syncing.add(conversation)
             self.load.gap_syncs += 1
-            frame: dict[str, Any] = {"type": "sync", "after": self.last_seq[conversation]}
-            if self.side == "agent":
-                frame["conversation"] = conversation
-            asyncio.get_running_loop().create_task(self._send_quietly(json.dumps(frame)))
+            self._sync(conversation)
+
+    async def _catch_up(self) -> None:
+        """What the widget and the agent page do at each ping (every 25–30 s): a conversation
+        quiet since the last one is synced from its complete point, so lines whose live frames
+        the server dropped and that no later line reveals still arrive."""
+        while True:
+            await asyncio.sleep(PING_SECONDS)
+            for conversation in self.last_seq:
+                if self.ready and conversation not in self.heard:
+                    self._sync(conversation)
+            self.heard.clear()
+
+    def _sync(self, conversation: int) -> None:
+        if conversation in self.gap_syncing or self.ws is None:
+            return
+        self.gap_syncing.add(conversation)
+        frame: dict[str, Any] = {"type": "sync", "after": self.last_seq[conversation]}
+        if self.side == "agent":
+            frame["conversation"] = conversation
+        asyncio.get_running_loop().create_task(self._send_quietly(json.dumps(frame)))
 
     async def _send_quietly(self, text: str) -> None:
         if self.ws is not None:
@@ -231,7 +253,11 @@ class Socket:
         line = frame.get("line") or {}
         conversation = int(frame.get("conversation") or 0)
         if conversation in self.last_seq:
-            self._advance(conversation, int(line["seq"]))
+            self.heard.add(conversation)
+            seq = int(line["seq"])
+            if seq <= self.last_seq[conversation] or seq in self.ahead[conversation]:
+                return  # a line here already, replayed by a sync (clients show a seq once)
+            self._advance(conversation, seq)
         if line.get("sender") == self.side:
             return  # the echo of one's own message (the sender's other tabs show it)
         client_id = line.get("client_id") or ""
@@ -460,7 +486,7 @@ async def run(
     seconds: float,
     pace: tuple[float, float],
     flat_out_seconds: float,
-    drain: float = 20,
+    drain: float = 40,
 ) -> Outcome:
     """Connect everyone, then: warm-up and paced phase, drain, flat-out phase, drain."""
     load = Load(base, widget_key, chats, cookies)

@@ -9,7 +9,7 @@ through the ticket actions), numbers its lines and sends its websocket frames af
 """
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from datetime import datetime, timedelta
 from email.utils import formataddr
@@ -254,11 +254,15 @@ def lines_after(conversation: Conversation, seq: int, limit: int = 500) -> list[
 
 
 def _locked(conversation: Conversation) -> Conversation:
-    return (
+    found = (
         Conversation.objects.select_for_update(of=("self",))
         .select_related("ticket", "visitor", "store", "agent", "group")
-        .get(pk=conversation.pk)
+        .filter(pk=conversation.pk)
+        .first()
     )
+    if found is None:  # a socket named a chat that is not there (any more)
+        raise ChatError(code=ChatErrorCode.NOT_FOUND)
+    return found
 
 
 # Set while do_post_line stores an agent's line: the ticket reply it makes is that line, not a
@@ -459,10 +463,13 @@ def do_post_line(
     client_id: str = "",
     actor: User | None = None,
     attachments: Sequence[NewAttachment] = (),
+    admit: Callable[[Conversation], None] | None = None,
 ) -> tuple[Line, bool]:
     """Add a visitor's or the agent's line (and its ticket message). A line whose ``client_id``
     the conversation already has is a resend after a dropped connection: the stored one is
-    returned (False) and nothing is written or sent again."""
+    returned (False) and nothing is written or sent again. ``admit`` checks a new line on the
+    locked conversation before anything is written (raising ``ChatError``): the sockets' rate
+    limits and permission, without a query of their own and not counting resends."""
     client_id = _check_client_id(client_id)
     body = _check_body(body, attachments=attachments)
     with transaction.atomic():
@@ -472,6 +479,8 @@ def do_post_line(
             known = Line.objects.filter(conversation=conversation, client_id=client_id).first()
             if known is not None:
                 return known, False
+        if admit is not None:
+            admit(conversation)
         if conversation.state == ConversationState.ENDED:
             raise ChatError(code=ChatErrorCode.ENDED)
         if sender == Sender.VISITOR:
@@ -520,11 +529,19 @@ def check_post_line(
     actor: User,
     attachments: Sequence[NewAttachment] = (),
 ) -> tuple[Line, bool]:
-    """An agent writes: only the one holding the chat, while it is active."""
-    if not access.can_post(actor, conversation):
-        raise ChatError(code=ChatErrorCode.NOT_ALLOWED)
-    if conversation.state != ConversationState.ACTIVE:
-        raise ChatError(code=ChatErrorCode.ENDED)
+    """An agent writes: only the one holding the chat, while it is active — checked on the
+    locked row, so a transfer or an end that commits first wins."""
+
+    def admit(locked: Conversation) -> None:
+        if not access.can_post(actor, locked):
+            raise ChatError(
+                code=ChatErrorCode.NOT_ALLOWED
+                if access.can_see_conversation(actor, locked)
+                else ChatErrorCode.NOT_FOUND
+            )
+        if locked.state != ConversationState.ACTIVE:
+            raise ChatError(code=ChatErrorCode.ENDED)
+
     return do_post_line(
         conversation,
         sender=Sender.AGENT,
@@ -532,6 +549,7 @@ def check_post_line(
         client_id=client_id,
         actor=actor,
         attachments=attachments,
+        admit=admit,
     )
 
 

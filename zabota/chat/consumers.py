@@ -276,17 +276,17 @@ class VisitorConsumer(_ChatConsumer):
             conversation = self._conversation(content)
         if conversation is None:
             raise ChatError(code=ChatErrorCode.NOT_FOUND)
-        if client_id:
-            # A resend is acknowledged without counting against the rate limits.
-            known = Line.objects.filter(conversation=conversation, client_id=client_id).first()
-            if known is not None:
-                return known, conversation.pk
-        visitor_ok = ratelimit.hit(ratelimit.CHAT_MESSAGE_PER_VISITOR, self.visitor.key)
-        ip_ok = ratelimit.hit(ratelimit.CHAT_MESSAGE_PER_IP, self.ip)
-        if not (visitor_ok and ip_ok):
-            raise ChatError(code=ChatErrorCode.RATE_LIMITED)
+        visitor = self.visitor
+
+        def admit(_locked: Conversation) -> None:
+            # Counted for new lines only: a resend is acknowledged without counting.
+            visitor_ok = ratelimit.hit(ratelimit.CHAT_MESSAGE_PER_VISITOR, visitor.key)
+            ip_ok = ratelimit.hit(ratelimit.CHAT_MESSAGE_PER_IP, self.ip)
+            if not (visitor_ok and ip_ok):
+                raise ChatError(code=ChatErrorCode.RATE_LIMITED)
+
         line, _created = actions.do_post_line(
-            conversation, sender=Sender.VISITOR, body=body, client_id=client_id
+            conversation, sender=Sender.VISITOR, body=body, client_id=client_id, admit=admit
         )
         return line, conversation.pk
 
@@ -384,9 +384,9 @@ class AgentConsumer(_ChatConsumer):
             raise ChatError(code=ChatErrorCode.INVALID)
 
         def post() -> tuple[Line, bool]:
-            conversation = access.access_conversation_by_id(self.user, conversation_id)
+            # Who may write is checked on the locked row (check_post_line): the chat's holder.
             return actions.check_post_line(
-                conversation, body=body, client_id=client_id, actor=self.user
+                Conversation(pk=conversation_id), body=body, client_id=client_id, actor=self.user
             )
 
         (line, _created), frames = await db(broadcast.run_collected)(post)

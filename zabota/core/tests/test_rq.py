@@ -137,3 +137,16 @@ def test_a_failing_task_ends_failed_with_its_error_in_redis(rq_backend):
     assert error.exception_class_path == "builtins.ValueError"
     assert "carrier API rejected 1001" in error.traceback
     assert rq_backend.failed_job_registry.get_job_ids() == [enqueued.id]
+
+
+def test_queues_share_one_redis_client_per_process(rq_backend):
+    """Each enqueue used to open (and drop) a connection to Redis: django_rq makes a client per
+    get_queue. Now the queues of a process share one, so its connections are reused."""
+    again = django_rq.get_queue("default", job_class=Job)
+    assert again.connection is rq_backend.connection
+    again.connection.ping()
+    pool = again.connection.connection_pool
+    created = pool._created_connections  # type: ignore[attr-defined]
+    for _ in range(5):
+        django_rq.get_queue("default", job_class=Job).connection.ping()
+    assert pool._created_connections == created  # type: ignore[attr-defined]

@@ -963,7 +963,16 @@ textarea{resize:vertical;min-height:64px}
     ws.onopen = () => {
       ws.send(JSON.stringify({ type: "sync", after: P.s }));
       clearInterval(S.ping);
-      S.ping = setInterval(() => wsSend({ type: "ping" }), PING_MS);
+      S.ping = setInterval(() => {
+        wsSend({ type: "ping" });
+        // Quiet since the last ping: ask for anything past the complete point. A live frame
+        // the server dropped under load is otherwise only noticed by the next line's gap.
+        if (S.ready && !S.heard && !S.syncing) {
+          S.syncing = true;
+          wsSend({ type: "sync", after: P.s });
+        }
+        S.heard = false;
+      }, PING_MS);
     };
     ws.onmessage = (e) => {
       let frame;
@@ -1040,6 +1049,7 @@ textarea{resize:vertical;min-height:64px}
         if (f.state === "ended") onEnded();
         break;
       case "message": {
+        S.heard = true;
         const line = f.line || {};
         if (!line.seq) break;
         const fresh = showLine(line);

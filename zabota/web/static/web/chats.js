@@ -246,6 +246,13 @@
       clearInterval(pingTimer);
       pingTimer = setInterval(function () {
         send({ type: "ping" });
+        // Quiet since the last ping: ask for anything past the complete point. A live frame
+        // the server dropped under load is otherwise only noticed by the next line's gap.
+        if (kind !== "queue" && ready && !heard && !syncing) {
+          syncing = true;
+          send({ type: "sync", conversation: conversationId, after: lastSeq });
+        }
+        heard = false;
       }, PING_MS);
     });
     socket.addEventListener("message", function (event) {
@@ -296,7 +303,10 @@
         refreshNav();
         break;
       case "message":
-        if (frame.conversation === conversationId) addLine(frame.line);
+        if (frame.conversation === conversationId) {
+          heard = true;
+          addLine(frame.line);
+        }
         else onOtherMessage(frame);
         break;
       case "ack":
@@ -504,6 +514,7 @@
   // (it keeps every line). A line beyond a gap asks for what is missing, and a reconnect
   // syncs from the last complete point, so nothing in between is skipped.
   var syncing = false;
+  var heard = false; // a line of this chat arrived since the last ping
   function advance(seq) {
     while (lines.querySelector('[data-seq="' + (lastSeq + 1) + '"]')) lastSeq++;
     page.setAttribute("data-last-seq", String(lastSeq));
