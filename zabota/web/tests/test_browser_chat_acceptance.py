@@ -2,9 +2,10 @@
 a visitor on a shop page embedding the widget, and an agent in the agent UI.
 
 The agent is online on the inbox (not a chat page) and still hears of the new chat; accepts it;
-both write, each sees the other typing; the visitor reloads and has the history; the agent ends
-the chat. Then nobody is online any more: the widget offers to leave a message, which becomes an
-e-mail ticket. Screenshots: docs/screenshots/chat-acceptance-*.png."""
+both write (the agent with a macro), each sees the other typing; the visitor reloads and has
+the history; the agent ends the chat. Then nobody is online any more: the widget offers to
+leave a message, which becomes an e-mail ticket.
+Screenshots: docs/screenshots/chat-acceptance-*.png."""
 
 import time
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from zabota.chat.models import Conversation, Line, Presence
 from zabota.routing.actions import do_set_availability
 from zabota.routing.constants import Availability
 from zabota.tickets.constants import Channel, Status
-from zabota.tickets.models import Ticket
+from zabota.tickets.models import Macro, MacroText, Ticket
 from zabota.web.tests.chat_conftest import *  # noqa: F403 - fixtures
 from zabota.web.tests.conftest import close_quietly, login, screenshot
 
@@ -58,6 +59,12 @@ def test_visitor_and_agent_chat_then_the_widget_falls_back_to_a_message(
     world, chat_settings, two_browsers
 ):
     agent, visitor = two_browsers
+    macro = Macro.objects.create(store=world.store, name="Parcel left")
+    MacroText.objects.create(
+        macro=macro,
+        language="en",
+        body="Hello {{ customer.first_name }}, your parcel left our warehouse today.",
+    )
     # The agent is online and works in the inbox: their socket there makes them reachable.
     do_set_availability(world.anna, status=Availability.ONLINE, actor=world.anna)
     login(agent, world.anna)
@@ -90,7 +97,12 @@ def test_visitor_and_agent_chat_then_the_widget_falls_back_to_a_message(
     expect(agent.locator("[data-typing]")).to_be_visible()
     agent.locator("#chat-input").press_sequentially("Let me look", delay=30)
     expect(w(visitor, "typing")).to_be_visible()
-    agent.locator("#chat-input").fill("Hello Maria, your parcel left our warehouse today.")
+    # The agent answers with a macro (rendered for the chat's ticket), as on the ticket page.
+    agent.locator("#chat-input").fill("")
+    agent.select_option("#chat-macro", label="Parcel left")
+    expect(agent.locator("#chat-input")).to_have_value(
+        "Hello Maria, your parcel left our warehouse today."
+    )
     agent.press("#chat-input", "Enter")
     expect(w(visitor, "messages")).to_contain_text("your parcel left our warehouse today")
     w(visitor, "input").fill("Order 1234 — thank you!")

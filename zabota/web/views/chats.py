@@ -16,6 +16,7 @@ from typing import Any, cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -30,6 +31,7 @@ from zabota.chat.errors import ChatError, ChatErrorCode
 from zabota.chat.models import Conversation
 from zabota.routing.actions import availability_of
 from zabota.routing.constants import Availability
+from zabota.tickets.access import visible_macros
 from zabota.web.forms_chats import TransferForm
 from zabota.web.views.routing import AVAILABILITY_COLORS
 
@@ -153,6 +155,14 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
         "may_block": visitor.blocked_at is None and chat_access.can_block(user, chat),
         "transfer_agents": queries.transfer_agents(chat),
         "transfer_groups": queries.transfer_groups(chat),
+        # The same macros as the ticket page's reply box, rendered for this chat's ticket by
+        # its macro endpoint; chats.js puts the text into the composer.
+        "macros": list(
+            visible_macros(user)
+            .filter(Q(store__isnull=True) | Q(store_id=chat.store_id))
+            .order_by("name")
+            .values_list("pk", "name")
+        ),
         "strings": client_strings(),
     }
     return render(request, "web/chats/conversation.html", context)

@@ -658,6 +658,30 @@
     input.addEventListener("input", function () {
       typing(input.value.trim() !== "");
     });
+    // A macro's text (rendered for this chat's ticket by the ticket page's endpoint) goes into
+    // the composer at the cursor, to be read and sent like anything typed.
+    var macroPicker = document.getElementById("chat-macro");
+    if (macroPicker) {
+      macroPicker.addEventListener("change", function () {
+        if (!macroPicker.value) return;
+        var url = macroPicker.getAttribute("data-macro-url") + "?macro_id=" + encodeURIComponent(macroPicker.value);
+        fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+          .then(function (response) {
+            return response.ok ? response.json() : null;
+          })
+          .then(function (data) {
+            if (!data || !data.text) return;
+            var at = input.selectionStart || input.value.length;
+            input.value = input.value.slice(0, at) + data.text + input.value.slice(at);
+            input.focus();
+            typing(true);
+          })
+          .catch(function () {})
+          .then(function () {
+            macroPicker.value = "";
+          });
+      });
+    }
   }
 
   // ── Dialogs (transfer, end) ──
