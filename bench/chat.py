@@ -293,33 +293,8 @@ def create_chats(args: argparse.Namespace) -> None:
 @contextmanager
 def uvicorn(workers: int, port: int, var_dir: Path) -> Iterator[subprocess.Popen]:
     """The app as production runs it: uvicorn, ``workers`` processes, DEBUG off."""
-    import http.client
-
-    log = var_dir / "uvicorn.log"
-    argv = [sys.executable, "-m", "uvicorn", "zabota.asgi:application", "--host", "127.0.0.1",
-            "--port", str(port), "--workers", str(workers), "--no-access-log"]  # fmt: skip
-    with log.open("wb") as out:
-        server = subprocess.Popen(argv, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                connection.request("GET", "/api/v1/health")
-                if connection.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                sys.exit(f"uvicorn did not start:\n{log.read_text()}")
-            time.sleep(0.3)
+    with inbox.uvicorn_app(port, workers, var_dir / "uvicorn.log") as server:
         yield server
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 @contextmanager

@@ -330,6 +330,41 @@ def gunicorn(env: dict[str, str], port: int, workers: int, var_dir: Path) -> Ite
             proc.kill()
 
 
+@contextmanager
+def uvicorn_app(
+    port: int, workers: int, log: Path, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``zabota.asgi`` under uvicorn with ``workers`` processes on 127.0.0.1:``port`` (the
+    websocket-capable server of production), output in ``log``; ready once the health check
+    answers, stopped when the block ends. ``env``: the whole environment (default: this one)."""
+    import http.client
+
+    argv = [sys.executable, "-m", "uvicorn", "zabota.asgi:application", "--host", "127.0.0.1",
+            "--port", str(port), "--workers", str(workers), "--no-access-log"]  # fmt: skip
+    with log.open("wb") as out:
+        server = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                connection.request("GET", "/api/v1/health")
+                if connection.getresponse().status == 200:
+                    break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                sys.exit(f"uvicorn did not start:\n{log.read_text()}")
+            time.sleep(0.3)
+        yield server
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: Any, **kwargs: Any) -> None:
         return None

@@ -43,7 +43,6 @@ import platform
 import secrets
 import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -63,6 +62,9 @@ STORE = "demo"
 SHOP_DOMAIN = "demo.myshopify.com"
 
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import inbox  # noqa: E402 - the benches' shared server helpers
 
 
 def recreate_database(name: str) -> str:
@@ -202,30 +204,8 @@ def uvicorn(database_url: str, secret_key: str, workers: int, port: int) -> Iter
         "ZABOTA_VAR_DIR": str(var_dir),
         "ZABOTA_ALLOWED_HOSTS": "127.0.0.1",
     }
-    argv = [sys.executable, "-m", "uvicorn", "zabota.asgi:application", "--host", "127.0.0.1",
-            "--port", str(port), "--workers", str(workers), "--no-access-log"]  # fmt: skip
-    with log.open("wb") as out:
-        server = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                connection.request("GET", "/api/v1/health")
-                if connection.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                sys.exit(f"uvicorn did not start:\n{log.read_text()}")
-            time.sleep(0.3)
+    with inbox.uvicorn_app(port, workers, log, env):
         yield log
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 @contextmanager

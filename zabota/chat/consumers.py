@@ -123,6 +123,12 @@ class _ChatConsumer(AsyncJsonWebsocketConsumer):
     async def on_ping(self, content: Frame) -> None:
         await self.send_json({"type": "pong"})
 
+    async def ack(self, conversation_id: int, client_id: str, seq: int) -> None:
+        """The sender's line is stored as ``seq`` (also for a resend: the stored one's)."""
+        await self.send_json(
+            {"type": "ack", "conversation": conversation_id, "client_id": client_id, "seq": seq}
+        )
+
     async def typing(self, conversation_id: int, on: object) -> None:
         await self.channel_layer.group_send(
             broadcast.conversation_group(conversation_id),
@@ -254,14 +260,7 @@ class VisitorConsumer(_ChatConsumer):
             self._post, content, body, client_id
         )
         await self.follow(conversation_id)
-        await self.send_json(
-            {
-                "type": "ack",
-                "conversation": conversation_id,
-                "client_id": client_id,
-                "seq": line.seq,
-            }
-        )
+        await self.ack(conversation_id, client_id, line.seq)
         await self.publish(frames)
 
     def _post(self, content: Frame, body: str, client_id: str) -> tuple[Line, int]:
@@ -393,14 +392,7 @@ class AgentConsumer(_ChatConsumer):
         if conversation_id not in self.conversations:
             self.conversations.add(conversation_id)
             await self.join(broadcast.conversation_group(conversation_id))
-        await self.send_json(
-            {
-                "type": "ack",
-                "conversation": conversation_id,
-                "client_id": client_id,
-                "seq": line.seq,
-            }
-        )
+        await self.ack(conversation_id, client_id, line.seq)
         await self.publish(frames)
 
     async def on_typing(self, content: Frame) -> None:

@@ -3,7 +3,6 @@ store's mailbox address."""
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.conf import settings
 from django.core.mail import EmailMessage
 from django.utils import translation
 from django.utils.translation import gettext
@@ -11,17 +10,11 @@ from django.utils.translation import gettext
 from zabota.channels.email.outbound import sending_mailbox
 from zabota.chat.constants import Sender
 from zabota.chat.models import Conversation, Line
+from zabota.core.languages import first_supported
 
 
 def _language(conversation: Conversation) -> str:
-    for code in (conversation.visitor.language, conversation.store.default_language):
-        if not code:
-            continue
-        try:
-            return translation.get_supported_language_variant(code)
-        except LookupError:
-            continue
-    return settings.LANGUAGE_CODE
+    return first_supported(conversation.visitor.language, conversation.store.default_language)
 
 
 def _speaker(line: Line) -> str:

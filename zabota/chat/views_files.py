@@ -6,6 +6,7 @@ from django.views.decorators.http import require_GET
 
 from zabota.chat.tokens import file_from_token
 from zabota.tickets.models import Attachment
+from zabota.web.views.attachments import as_download
 
 
 @require_GET
@@ -18,17 +19,4 @@ def download(request: HttpRequest, token: str) -> FileResponse:
     )
     if attachment is None:
         raise Http404
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=attachment.filename,
-        content_type=attachment.content_type or "application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox"
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return as_download(attachment)

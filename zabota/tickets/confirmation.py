@@ -19,8 +19,8 @@ from enum import StrEnum
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
-from django.utils import translation
 
+from zabota.core.languages import first_supported
 from zabota.tickets import actions
 from zabota.tickets.constants import EventKind, Status
 from zabota.tickets.models import Ticket, TicketEvent
@@ -140,11 +140,4 @@ def page_language(ticket: Ticket | None) -> str:
     """The customer's language if the UI has it, else the ticket's, else the store's."""
     if ticket is None:
         return settings.LANGUAGE_CODE
-    for code in (ticket.customer.language, ticket.language, ticket.store.default_language):
-        if not code:
-            continue
-        try:
-            return translation.get_supported_language_variant(code)
-        except LookupError:
-            continue
-    return settings.LANGUAGE_CODE
+    return first_supported(ticket.customer.language, ticket.language, ticket.store.default_language)

@@ -17,13 +17,13 @@ from email.policy import SMTP
 from email.utils import format_datetime, getaddresses
 from typing import Any
 
-from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
 from zabota.channels.email import tokens
 from zabota.channels.email.models import Mailbox
+from zabota.core.languages import first_supported
 from zabota.customers.constants import IdentityKind
 from zabota.tickets import confirmation
 from zabota.tickets.constants import Channel, MessageKind, Status
@@ -52,14 +52,7 @@ class Composed:
 def mail_language(ticket: Ticket) -> str:
     """The language the customer reads: theirs if the UI has it, else the ticket's, else the
     store's default."""
-    for code in (ticket.customer.language, ticket.language, ticket.store.default_language):
-        if not code:
-            continue
-        try:
-            return translation.get_supported_language_variant(code)
-        except LookupError:
-            continue
-    return settings.LANGUAGE_CODE
+    return first_supported(ticket.customer.language, ticket.language, ticket.store.default_language)
 
 
 def address_of(value: Any) -> str:

@@ -3,8 +3,6 @@ styles are deliberately loud): opened and used by keyboard only, a message left 
 online, a callback asked for, and a chat started whose history survives a reload
 (docs/screenshots/chat-widget-*.png). The agent's side is the lead's two-browser test."""
 
-import time
-
 import pytest
 from playwright.sync_api import expect
 
@@ -14,7 +12,7 @@ from zabota.chat.tests.chat_world import chat_settings, make_present
 from zabota.tickets.constants import Channel
 from zabota.tickets.models import Ticket
 from zabota.web.tests import conftest as browser_fixtures
-from zabota.web.tests.conftest import screenshot
+from zabota.web.tests.conftest import screenshot, wait_for
 
 # The page fixtures live with the other browser tests (zabota/web/tests/conftest.py); the
 # browser is the root conftest's, one per test process.
@@ -22,15 +20,6 @@ page = browser_fixtures.page
 _plain_static_storage = browser_fixtures._plain_static_storage
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def wait_for(predicate, timeout: float = 10.0) -> None:
-    """Poll the database until what the browser did there shows up."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the condition")
-        time.sleep(0.1)
 
 
 def focused(page) -> str:

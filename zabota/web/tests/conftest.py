@@ -5,6 +5,7 @@ ZABOTA_DOCS_SCREENSHOTS=1 (`make screenshots`), so ordinary test runs leave the 
 """
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -63,3 +64,12 @@ def screenshot(page, name: str, *, docs: bool = False) -> Path:
         DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(DOCS_SCREENSHOTS / f"{name}.png"), full_page=False)
     return path
+
+
+def wait_for(predicate, timeout: float = 10.0) -> None:
+    """Poll the database until what the browser did there shows up."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the condition")
+        time.sleep(0.1)

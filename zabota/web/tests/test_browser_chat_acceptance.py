@@ -7,7 +7,6 @@ the history; the agent ends the chat. Then nobody is online any more: the widget
 leave a message, which becomes an e-mail ticket.
 Screenshots: docs/screenshots/chat-acceptance-*.png."""
 
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -20,17 +19,9 @@ from zabota.routing.constants import Availability
 from zabota.tickets.constants import Channel, Status
 from zabota.tickets.models import Macro, MacroText, Ticket
 from zabota.web.tests.chat_conftest import *  # noqa: F403 - fixtures
-from zabota.web.tests.conftest import close_quietly, login, screenshot
+from zabota.web.tests.conftest import close_quietly, login, screenshot, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def wait_for(predicate, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the condition")
-        time.sleep(0.1)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ the idle reset, and one sent while offline (docs/screenshots/surveys-answer.png,
 surveys-popup.png, surveys-kiosk.png)."""
 
 import secrets
-import time
 
 import pytest
 
@@ -12,18 +11,9 @@ from zabota.surveys.constants import Display, Metric, QuestionKind, SurveyChanne
 from zabota.surveys.models import Response, Survey
 from zabota.surveys.tests.answering import add_question, every_kind_survey, invite
 from zabota.surveys.tokens import answer_url
-from zabota.web.tests.conftest import screenshot
+from zabota.web.tests.conftest import screenshot, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def wait_for(predicate, timeout: float = 10.0) -> None:
-    """Poll the database until what the browser did there shows up."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the condition")
-        time.sleep(0.1)
 
 
 def allow_local_network(page) -> None:

@@ -25,6 +25,11 @@ def download(request: HttpRequest, attachment_id: int) -> FileResponse:
         access_ticket_by_id(user, attachment.message.ticket_id)
     except TicketError as exc:
         raise Http404 from exc
+    return as_download(attachment)
+
+
+def as_download(attachment: Attachment) -> FileResponse:
+    """The file as a download, never rendered; 404 when its file is gone."""
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError as exc:

@@ -27,44 +27,13 @@
   var MUTE_KEY = "zabota.chats.muted";
   var PING_MS = 30000;
 
-  // ── Sound: a short two-tone chime made with WebAudio; browsers allow it after a gesture ──
-  var audio = null;
-
-  function unlockAudio() {
-    if (audio) {
-      if (audio.state === "suspended") audio.resume();
-      return;
-    }
-    var Ctx = window.AudioContext || window.webkitAudioContext;
-    if (Ctx) audio = new Ctx();
-  }
-  document.addEventListener("pointerdown", unlockAudio, { once: false, passive: true });
-  document.addEventListener("keydown", unlockAudio, { passive: true });
-
+  // ── Sound: the chime and its mute switch are chat_presence.js's (on every page, loaded first) ──
   function isMuted() {
-    try {
-      return window.localStorage.getItem(MUTE_KEY) === "1";
-    } catch (e) {
-      return false;
-    }
+    return window.ZabotaSound.isMuted();
   }
 
   function chime() {
-    page.setAttribute("data-last-chime", String(Date.now()));
-    if (isMuted() || !audio) return;
-    var now = audio.currentTime;
-    [880, 1320].forEach(function (freq, i) {
-      var osc = audio.createOscillator();
-      var gain = audio.createGain();
-      osc.type = "sine";
-      osc.frequency.value = freq;
-      gain.gain.setValueAtTime(0.0001, now + i * 0.14);
-      gain.gain.exponentialRampToValueAtTime(0.18, now + i * 0.14 + 0.02);
-      gain.gain.exponentialRampToValueAtTime(0.0001, now + i * 0.14 + 0.22);
-      osc.connect(gain).connect(audio.destination);
-      osc.start(now + i * 0.14);
-      osc.stop(now + i * 0.14 + 0.25);
-    });
+    window.ZabotaSound.chime(page);
   }
 
   function renderMute() {
